@@ -1,0 +1,445 @@
+#include "bench.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paper.h"
+#include "party.h"
+#include "report.h"
+#include "ring.h"
+#include "ring_gemm.h"
+
+const struct bench_case *const bench_cases[] = {
+	&bench_case_matmul,
+	&bench_case_conv2d,
+	NULL,
+};
+
+static const struct bench_case *find_case(const char *name)
+{
+	for (int k = 0; bench_cases[k]; k++)
+		if (strcmp(bench_cases[k]->name, name) == 0)
+			return bench_cases[k];
+	return NULL;
+}
+
+static void dims_text(char *buf, size_t len, const size_t *dims, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t k = 0; k < n && used < len; k++)
+		used += (size_t)snprintf(buf + used, len - used, k ? "x%zu" : "%zu", dims[k]);
+}
+
+int bench_measure_case(const struct bench_case *bc, const size_t *dims, const struct cli_run *run,
+		       int reps, struct bench_measure *out, char *err, size_t len)
+{
+	struct bench_inst b;
+	memset(&b, 0, sizeof(b));
+	b.bc = bc;
+	memcpy(b.dims, dims, bc->n_dims * sizeof(*dims));
+	dims_text(b.dims_text, sizeof(b.dims_text), dims, bc->n_dims);
+	TRY(bc->prepare(&b, run->cfg.seed, err, len));
+
+	double *wall = calloc((size_t)reps, sizeof(double)), *sim = calloc((size_t)reps, sizeof(double));
+	double *cpu[PARTY_COUNT];
+	int rc = 0;
+	for (int i = 0; i < PARTY_COUNT; i++)
+		cpu[i] = calloc((size_t)reps, sizeof(double));
+	if (!wall || !sim || !cpu[0] || !cpu[1] || !cpu[2]) {
+		snprintf(err, len, "out of memory");
+		rc = ERROR_NOMEM;
+		goto out;
+	}
+
+	memset(out, 0, sizeof(*out));
+	/* Run 0 verifies; runs 1..reps are measured (and re-verified: cheap, and a
+	 * timing of a wrong answer would be worthless). */
+	for (int r = 0; r <= reps; r++) {
+		struct sim_result res;
+		rc = sim_run(&run->cfg, bc->fn, b.args, &res);
+		if (rc < 0) {
+			snprintf(err, len, "%s %s: %s", bc->name, b.dims_text, res.message);
+			sim_result_finish(&res);
+			goto out;
+		}
+		rc = bc->verify(&b, err, len);
+		if (rc < 0) {
+			sim_result_finish(&res);
+			goto out;
+		}
+		if (r == 0) {
+			out->bytes = sim_result_bytes(&res);
+			out->msgs = sim_result_msgs(&res);
+			out->rounds = res.rounds;
+		} else {
+			wall[r - 1] = (double)res.wall_ns / 1e9;
+			sim[r - 1] = (double)res.sim_ns / 1e9;
+			for (int i = 0; i < PARTY_COUNT; i++)
+				cpu[i][r - 1] = (double)res.party[i].cpu_ns / 1e9;
+		}
+		sim_result_finish(&res);
+	}
+	out->reps = reps;
+	out->wall_s = report_median(wall, reps);
+	out->sim_s = report_median(sim, reps);
+	for (int i = 0; i < PARTY_COUNT; i++)
+		out->cpu_s[i] = report_median(cpu[i], reps);
+out:
+	free(wall);
+	free(sim);
+	for (int i = 0; i < PARTY_COUNT; i++)
+		free(cpu[i]);
+	bc->release(&b);
+	return rc;
+}
+
+int bench_gemm(size_t m, size_t n, size_t v, int reps, double *gops, char *err, size_t len)
+{
+	ring_t *A = malloc(m * n * sizeof(ring_t)), *B = malloc(n * v * sizeof(ring_t));
+	ring_t *C = malloc(m * v * sizeof(ring_t)), *W = malloc(m * v * sizeof(ring_t));
+	int rc = 0;
+	if (!A || !B || !C || !W) {
+		snprintf(err, len, "out of memory");
+		rc = ERROR_NOMEM;
+		goto out;
+	}
+	uint64_t s = 0x1234;
+	for (size_t i = 0; i < m * n; i++)
+		A[i] = (s = s * 6364136223846793005ull + 1442695040888963407ull);
+	for (size_t i = 0; i < n * v; i++)
+		B[i] = (s = s * 6364136223846793005ull + 1442695040888963407ull);
+	ring_gemm(C, A, B, m, n, v, 0);
+	ring_gemm_naive(W, A, B, m, n, v, 0);
+	if (memcmp(C, W, m * v * sizeof(ring_t)) != 0) {
+		snprintf(err, len, "gemm %zux%zux%zu (%s) disagrees with the naive product", m, n, v,
+			 ring_gemm_impl_name());
+		rc = ERROR_PROTOCOL;
+		goto out;
+	}
+	double best = 1e30;
+	for (int r = 0; r < reps; r++) {
+		/* Enough calls per sample for ~20 ms of work. */
+		double ops = 2.0 * (double)m * (double)n * (double)v;
+		int calls = (int)fmin(1e6, fmax(1.0, 2e9 / ops));
+		uint64_t t0 = party_thread_cpu_ns();
+		for (int c = 0; c < calls; c++)
+			ring_gemm(C, A, B, m, n, v, 0);
+		double t = (double)(party_thread_cpu_ns() - t0) / 1e9 / calls;
+		if (t < best)
+			best = t;
+	}
+	*gops = 2.0 * (double)m * (double)n * (double)v / best / 1e9;
+out:
+	free(A);
+	free(B);
+	free(C);
+	free(W);
+	return rc;
+}
+
+/* ---- output ---- */
+
+struct bench_out {
+	int json;              /* --json */
+	FILE *tsv;             /* --tsv FILE, or NULL */
+	struct report_meta meta;
+	int header_done;       /* human table header printed */
+};
+
+static void print_row(struct bench_out *o, const struct bench_case *bc, const char *dims,
+		      const char *network, const struct cli_run *run, const struct bench_measure *m,
+		      uint64_t formula, unsigned paper_rounds)
+{
+	const char *clock = run->cfg.clock == SIM_CLOCK_REAL ? "real" : "virtual";
+	if (o->json) {
+		printf("{\"name\":\"%s\",\"dims\":\"%s\",\"network\":", bc->name, dims);
+		report_json_str(stdout, network);
+		printf(",\"clock\":\"%s\",\"reps\":%d,\"bytes\":%llu,\"formula_bytes\":%llu,"
+		       "\"messages\":%llu,\"rounds\":%u,\"paper_rounds\":%u,\"wall_s\":%.9f,"
+		       "\"cpu_s\":[%.9f,%.9f,%.9f],\"sim_s\":%.9f}\n",
+		       clock, m->reps, (unsigned long long)m->bytes, (unsigned long long)formula,
+		       (unsigned long long)m->msgs, m->rounds, paper_rounds, m->wall_s, m->cpu_s[0],
+		       m->cpu_s[1], m->cpu_s[2], m->sim_s);
+	} else {
+		if (!o->header_done) {
+			printf("%-8s %-14s %12s %5s %7s %10s %26s %11s  %s\n", "protocol", "dims", "bytes",
+			       "msgs", "rounds", "wall_ms", "cpu_ms P0/P1/P2", "sim_ms", "network");
+			o->header_done = 1;
+		}
+		char rounds[16], cpu[48];
+		snprintf(rounds, sizeof(rounds), "%u/%u", m->rounds, paper_rounds);
+		snprintf(cpu, sizeof(cpu), "%.3f/%.3f/%.3f", m->cpu_s[0] * 1e3, m->cpu_s[1] * 1e3,
+			 m->cpu_s[2] * 1e3);
+		printf("%-8s %-14s %12llu %5llu %7s %10.3f %26s %11.3f  %s%s\n", bc->name, dims,
+		       (unsigned long long)m->bytes, (unsigned long long)m->msgs, rounds, m->wall_s * 1e3,
+		       cpu, m->sim_s * 1e3, network, m->bytes == formula ? "" : "  (bytes differ from formula!)");
+	}
+	if (o->tsv)
+		fprintf(o->tsv, "%s\t%s\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%u\t%u\t%.9f\t%.9f\t%.9f\t%.9f\t%.9f\n",
+			bc->name, dims, network, clock, m->reps, (unsigned long long)m->bytes,
+			(unsigned long long)formula, (unsigned long long)m->msgs, m->rounds, paper_rounds,
+			m->wall_s, m->cpu_s[0], m->cpu_s[1], m->cpu_s[2], m->sim_s);
+}
+
+static const char tsv_columns[] =
+	"protocol\tdims\tnetwork\tclock\treps\tbytes\tformula_bytes\tmessages\trounds\tpaper_rounds\t"
+	"wall_s\tcpu_p0_s\tcpu_p1_s\tcpu_p2_s\tsim_s\n";
+
+/* Table 8 rows this build can run, in the paper's order. */
+struct paper_bench {
+	const char *name;  /* case name */
+	size_t dims[BENCH_MAX_DIMS];
+};
+
+static const struct paper_bench table8[] = {
+	{ "conv2d", { 8, 5, 16, 50 } },
+	{ "conv2d", { 28, 3, 1, 20 } },
+	{ "conv2d", { 28, 5, 1, 20 } },
+	{ "matmul", { 1, 100, 1 } },
+	{ "matmul", { 1, 500, 100 } },
+	{ "matmul", { 784, 128, 10 } },
+};
+
+static int run_paper(struct bench_out *o, const struct cli_run *base, int reps)
+{
+	static const char *const nets[2] = { "paper-lan", "paper-wan" };
+	if (!o->json) {
+		printf("Table 8 of SecureNN (batch 1) beside snn. MB = 10^6 bytes sent by all parties;\n"
+		       "times are simulated under the network model with compute measured on this\n"
+		       "machine (virtual clock), median of %d runs; ratio = ours / published.\n\n", reps);
+		printf("%-8s %-12s %10s %7s %5s | %9s %7s %6s | %9s %7s %6s | %s\n", "protocol", "dims",
+		       "MB ours", "paper", "match", "LAN ms", "paper", "ratio", "WAN ms", "paper", "ratio",
+		       "rounds ours/paper");
+	}
+	int all_match = 1;
+	for (size_t r = 0; r < sizeof(table8) / sizeof(table8[0]); r++) {
+		const struct bench_case *bc = find_case(table8[r].name);
+		struct bench_measure m[2];
+		char err[512];
+		for (int k = 0; k < 2; k++) {
+			struct cli_run run = *base;
+			char nerr[NETMODEL_TEXT_LEN];
+			if (netmodel_parse(&run.cfg.net, nets[k], nerr, sizeof(nerr)) < 0) {
+				fprintf(stderr, "snn bench: %s\n", nerr);
+				return 1;
+			}
+			run.network = nets[k];
+			if (bench_measure_case(bc, table8[r].dims, &run, reps, &m[k], err, sizeof(err)) < 0) {
+				fprintf(stderr, "snn bench: %s\n", err);
+				return 1;
+			}
+			if (o->tsv) {
+				char dims[64];
+				dims_text(dims, sizeof(dims), table8[r].dims, bc->n_dims);
+				fprintf(o->tsv, "%s\t%s\t%s\t%s\t%d\t%llu\t%s\t%llu\t%u\t%u\t%.9f\t%.9f\t%.9f\t%.9f\t%.9f\n",
+					bc->name, dims, nets[k], "virtual", m[k].reps,
+					(unsigned long long)m[k].bytes, "-", (unsigned long long)m[k].msgs,
+					m[k].rounds, 2u, m[k].wall_s, m[k].cpu_s[0], m[k].cpu_s[1],
+					m[k].cpu_s[2], m[k].sim_s);
+			}
+		}
+		struct bench_inst inst = { .bc = bc };
+		memcpy(inst.dims, table8[r].dims, sizeof(inst.dims));
+		char key[64], dims[64];
+		bc->paper_dims(&inst, key, sizeof(key));
+		dims_text(dims, sizeof(dims), table8[r].dims, bc->n_dims);
+		const struct paper_row *pc = paper_find(8, bc->paper_item, key, 1, "comm");
+		const struct paper_row *pl = paper_find(8, bc->paper_item, key, 1, "lan_time");
+		const struct paper_row *pw = paper_find(8, bc->paper_item, key, 1, "wan_time");
+		double mb = (double)m[0].bytes / 1e6;
+		int match = pc && paper_matches(pc, mb);
+		all_match &= match;
+		double lan = m[0].sim_s * 1e3, wan = m[1].sim_s * 1e3;
+		if (o->json) {
+			const char *metric[3] = { "comm", "lan_time", "wan_time" };
+			const struct paper_row *pr[3] = { pc, pl, pw };
+			double ours[3] = { mb, lan, wan };
+			const char *unit[3] = { "MB", "ms", "ms" };
+			for (int k = 0; k < 3; k++) {
+				double pub = pr[k] ? paper_value(pr[k]) : NAN;
+				printf("{\"table\":8,\"item\":\"%s\",\"dims\":\"%s\",\"batch\":1,\"metric\":\"%s\","
+				       "\"ours\":%.9g,\"published\":%.9g,\"ratio\":%.6g,\"unit\":\"%s\",\"rounds\":%u,"
+				       "\"paper_rounds\":2,\"wall_s\":%.9f,\"cpu_s\":[%.9f,%.9f,%.9f]}\n",
+				       bc->name, dims, metric[k], ours[k], pub, ours[k] / pub, unit[k],
+				       m[0].rounds, m[k ? k - 1 : 0].wall_s, m[0].cpu_s[0], m[0].cpu_s[1],
+				       m[0].cpu_s[2]);
+			}
+		} else {
+			printf("%-8s %-12s %10.4f %7s %5s | %9.3f %7s %6.3f | %9.3f %7s %6.3f | %u/2\n",
+			       bc->name, dims, mb, pc ? pc->value : "-", match ? "yes" : "NO", lan,
+			       pl ? pl->value : "-", pl ? lan / paper_value(pl) : NAN, wan,
+			       pw ? pw->value : "-", pw ? wan / paper_value(pw) : NAN, m[0].rounds);
+		}
+	}
+	if (!o->json) {
+		printf("\nCommunication %s the published figures to their printed precision.\n",
+		       all_match ? "matches" : "does NOT match");
+		printf("Rounds: with PRF-generated triplets P2's message does not depend on anything it\n"
+		       "receives, so it travels in the same round as the E/F exchange: 1 round where the\n"
+		       "paper counts 2.\n");
+	}
+	return all_match ? 0 : 1;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: snn bench <protocol> <dims> [options]\n"
+		     "       snn bench --paper [options]\n"
+		     "       snn bench gemm <m,n,v>\n\n"
+		     "Verifies the protocol's revealed output against plaintext, then measures it:\n"
+		     "bytes, messages, rounds, wall time, CPU time per party and simulated time.\n\n"
+		     "protocols:\n");
+	for (int k = 0; bench_cases[k]; k++)
+		fprintf(out, "  %-8s %-9s %s\n", bench_cases[k]->name, bench_cases[k]->dims_names,
+			bench_cases[k]->summary);
+	fprintf(out, "  %-8s %-9s %s\n", "gemm", "m,n,v", "the local ring GEMM kernel alone (G ops/s)");
+	fprintf(out, "\noptions:\n"
+		     "  --paper            run the Table 8 rows under paper-lan and paper-wan and print\n"
+		     "                     them beside the published figures\n"
+		     "  --reps N           measured runs per row (default 10, as the paper)\n"
+		     "  --json             one JSON object per row on stdout\n"
+		     "  --tsv FILE         also write the rows to FILE (TSV with '#' metadata)\n");
+	cli_print_run_flags(out);
+}
+
+int bench_main(int argc, char **argv)
+{
+	struct cli_run run;
+	cli_run_default(&run);
+	struct bench_out o;
+	memset(&o, 0, sizeof(o));
+	const char *tsv_path = NULL;
+	int paper = 0;
+	uint64_t reps = 10;
+	const char *pos[2] = { NULL, NULL };
+	int n_pos = 0;
+
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int r = cli_parse_run_flag("bench", &run, argc, argv, &i);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--paper") == 0) {
+			paper = 1;
+		} else if (strcmp(a, "--json") == 0) {
+			o.json = 1;
+		} else if (cli_is(a, "--tsv")) {
+			if (!(tsv_path = cli_value("bench", argc, argv, &i)))
+				return 2;
+		} else if (cli_is(a, "--reps")) {
+			const char *v = cli_value("bench", argc, argv, &i);
+			if (!v || cli_parse_u64("bench", "--reps", v, 1, 100000, &reps) < 0)
+				return 2;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "snn bench: unknown option '%s' (see snn bench --help)\n", a);
+			return 2;
+		} else if (n_pos < 2) {
+			pos[n_pos++] = a;
+		} else {
+			fprintf(stderr, "snn bench: unexpected argument '%s'\n", a);
+			return 2;
+		}
+	}
+
+	if (paper && n_pos) {
+		fprintf(stderr, "snn bench: --paper runs the Table 8 rows; give no protocol with it\n");
+		return 2;
+	}
+	if (!paper && n_pos == 0) {
+		usage(stderr);
+		return 2;
+	}
+
+	if (pos[0] && strcmp(pos[0], "gemm") == 0) {
+		size_t d[3] = { 128, 784, 128 };
+		if (pos[1] && cli_parse_dims("bench", "gemm dims", pos[1], d, 3, "m,n,v") < 0)
+			return 2;
+		double gops;
+		char err[256];
+		if (bench_gemm(d[0], d[1], d[2], (int)reps, &gops, err, sizeof(err)) < 0) {
+			fprintf(stderr, "snn bench: %s\n", err);
+			return 1;
+		}
+		if (o.json)
+			printf("{\"name\":\"gemm\",\"dims\":\"%zux%zux%zu\",\"impl\":\"%s\",\"gops\":%.3f}\n",
+			       d[0], d[1], d[2], ring_gemm_impl_name(), gops);
+		else
+			printf("ring gemm %zux%zux%zu (%s, verified): %.1f G ops/s (2mnv ops, best of %d)\n",
+			       d[0], d[1], d[2], ring_gemm_impl_name(), gops, (int)reps);
+		return 0;
+	}
+
+	report_meta_collect(&o.meta);
+	if (tsv_path) {
+		o.tsv = fopen(tsv_path, "w");
+		if (!o.tsv) {
+			fprintf(stderr, "snn bench: --tsv: cannot write '%s'\n", tsv_path);
+			return 2;
+		}
+		report_meta_tsv(o.tsv, &o.meta, &run);
+		fprintf(o.tsv, "# times: median of %d runs after one verified run\n", (int)reps);
+		fputs(tsv_columns, o.tsv);
+	}
+
+	int status = 0;
+	if (paper) {
+		status = run_paper(&o, &run, (int)reps);
+	} else {
+		const struct bench_case *bc = find_case(pos[0]);
+		if (!bc) {
+			fprintf(stderr, "snn bench: unknown protocol '%s'; accepted:", pos[0]);
+			for (int k = 0; bench_cases[k]; k++)
+				fprintf(stderr, " %s", bench_cases[k]->name);
+			fprintf(stderr, " gemm\n");
+			status = 2;
+			goto out;
+		}
+		if (!pos[1]) {
+			fprintf(stderr, "snn bench: %s needs dimensions %s, e.g. snn bench %s %s\n", bc->name,
+				bc->dims_names, bc->name, strcmp(bc->name, "matmul") == 0 ? "784,128,10" : "28,5,1,20");
+			status = 2;
+			goto out;
+		}
+		size_t dims[BENCH_MAX_DIMS];
+		if (cli_parse_dims("bench", bc->name, pos[1], dims, bc->n_dims, bc->dims_names) < 0) {
+			status = 2;
+			goto out;
+		}
+		struct bench_measure m;
+		char err[512];
+		if (bench_measure_case(bc, dims, &run, (int)reps, &m, err, sizeof(err)) < 0) {
+			fprintf(stderr, "snn bench: %s\n", err);
+			status = 1;
+			goto out;
+		}
+		struct bench_inst inst = { .bc = bc };
+		memcpy(inst.dims, dims, sizeof(dims));
+		/* The formulas need prepared state: prepare a throwaway instance. */
+		char err2[256];
+		uint64_t formula = 0;
+		unsigned prounds = 0;
+		dims_text(inst.dims_text, sizeof(inst.dims_text), dims, bc->n_dims);
+		if (bc->prepare(&inst, run.cfg.seed, err2, sizeof(err2)) == 0) {
+			formula = bc->formula_bytes(&inst);
+			prounds = bc->paper_rounds(&inst);
+			bc->release(&inst);
+		}
+		print_row(&o, bc, inst.dims_text, run.network, &run, &m, formula, prounds);
+		if (m.bytes != formula)
+			status = 1;
+	}
+out:
+	if (o.tsv && fclose(o.tsv) != 0) {
+		fprintf(stderr, "snn bench: --tsv: error writing '%s'\n", tsv_path);
+		status = status ? status : 1;
+	}
+	return status;
+}

@@ -1,0 +1,73 @@
+/* `snn bench`: verify, then measure, one protocol at a time.
+ *
+ * Each protocol is a struct bench_case: how to make seeded inputs and share
+ * them, the party function, how to check the revealed output against
+ * plaintext, and the spec's byte and round formulas. The driver verifies
+ * every instance before timing it and reports bytes, messages, rounds, wall
+ * time, per-party CPU time and simulated time under the chosen network. */
+#ifndef SNN_BENCH_BENCH_H
+#define SNN_BENCH_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+#include "sim.h"
+
+#define BENCH_MAX_DIMS 6
+
+struct bench_case;
+
+struct bench_inst {
+	const struct bench_case *bc; /* the protocol */
+	size_t dims[BENCH_MAX_DIMS]; /* as given on the command line */
+	char dims_text[64];          /* "784x128x10" */
+	void *state;                 /* the case's inputs, shares and outputs */
+	void *args[PARTY_COUNT];     /* per-party arguments of bc->fn */
+};
+
+struct bench_case {
+	const char *name;        /* "matmul" */
+	const char *dims_names;  /* "m,n,v" */
+	size_t n_dims;           /* how many dims */
+	const char *summary;     /* one line for the help */
+	/* Make inputs from seed and share them. */
+	int (*prepare)(struct bench_inst *b, uint64_t seed, char *err, size_t len);
+	sim_fn fn;               /* the party function; arg = b->args[i] */
+	/* Reveal the outputs of the last run and compare with plaintext. */
+	int (*verify)(struct bench_inst *b, char *err, size_t len);
+	uint64_t (*formula_bytes)(const struct bench_inst *b); /* the spec's total bytes */
+	unsigned (*paper_rounds)(const struct bench_inst *b);  /* the paper's rounds */
+	/* Key of the Table 8 row ("m=784,n=128,v=10"), or NULL if none. */
+	const char *(*paper_dims)(const struct bench_inst *b, char *buf, size_t len);
+	const char *paper_item;  /* item name in Table 8, NULL if not there */
+	void (*release)(struct bench_inst *b);
+};
+
+struct bench_measure {
+	int reps;                   /* measured runs */
+	double wall_s;              /* median wall time of a run */
+	double sim_s;               /* median simulated time */
+	double cpu_s[PARTY_COUNT];  /* median CPU time per party */
+	uint64_t bytes;             /* total bytes sent by all parties (one run) */
+	uint64_t msgs;              /* messages (one run) */
+	uint32_t rounds;            /* rounds (one run) */
+};
+
+/* The cases, NULL-terminated. */
+extern const struct bench_case *const bench_cases[];
+
+/* Defined in bench_linear.c. */
+extern const struct bench_case bench_case_matmul;
+extern const struct bench_case bench_case_conv2d;
+
+int bench_main(int argc, char **argv);
+
+/* Prepare inst of case bc with dims; verify once, then time reps runs under run. */
+int bench_measure_case(const struct bench_case *bc, const size_t *dims, const struct cli_run *run,
+		       int reps, struct bench_measure *out, char *err, size_t len);
+
+/* The local ring GEMM kernel on its own: verify against the naive product, then time. */
+int bench_gemm(size_t m, size_t n, size_t v, int reps, double *gops, char *err, size_t len);
+
+#endif

@@ -1,0 +1,109 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "prg.h"
+#include "ring_gemm.h"
+#include "snn_config.h"
+#include "snn_git.h"
+
+static void cpu_model(char *buf, size_t len)
+{
+	snprintf(buf, len, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[256];
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "model name", 10) == 0) {
+			char *colon = strchr(line, ':');
+			if (colon) {
+				colon++;
+				while (*colon == ' ' || *colon == '\t')
+					colon++;
+				colon[strcspn(colon, "\n")] = '\0';
+				snprintf(buf, len, "%s", colon);
+			}
+			break;
+		}
+	}
+	fclose(f);
+}
+
+void report_meta_collect(struct report_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->git, sizeof(m->git), "%s", SNN_GIT_DESCRIBE);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(m->date, sizeof(m->date), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(m->compiler, sizeof(m->compiler), "%s", SNN_COMPILER);
+	snprintf(m->build, sizeof(m->build), "%s", SNN_BUILDTYPE);
+	cpu_model(m->cpu, sizeof(m->cpu));
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	m->n_cpus = n > 0 ? (unsigned)n : 0;
+	snprintf(m->kernels, sizeof(m->kernels), "gemm=%s prg=%s", ring_gemm_impl_name(),
+		 prg_impl_name());
+}
+
+void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run)
+{
+	fprintf(f, "# snn %s (git %s)\n", SNN_VERSION, m->git);
+	fprintf(f, "# date: %s\n", m->date);
+	fprintf(f, "# compiler: %s; build: %s\n", m->compiler, m->build);
+	fprintf(f, "# cpu: %s (%u online)\n", m->cpu, m->n_cpus);
+	fprintf(f, "# kernels: %s\n", m->kernels);
+	if (run) {
+		char net[NETMODEL_TEXT_LEN];
+		netmodel_format(&run->cfg.net, net, sizeof(net));
+		fprintf(f, "# seed: %llu\n", (unsigned long long)run->cfg.seed);
+		fprintf(f, "# network: %s\n", net);
+		fprintf(f, "# clock: %s, cpu scale %g\n",
+			run->cfg.clock == SIM_CLOCK_REAL ? "real" : "virtual", run->cfg.cpu_scale);
+	}
+}
+
+void report_meta_json(FILE *f, const struct report_meta *m)
+{
+	fprintf(f, "\"git\":");
+	report_json_str(f, m->git);
+	fprintf(f, ",\"date\":");
+	report_json_str(f, m->date);
+	fprintf(f, ",\"compiler\":");
+	report_json_str(f, m->compiler);
+	fprintf(f, ",\"cpu\":");
+	report_json_str(f, m->cpu);
+}
+
+void report_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+double report_median(double *v, int n)
+{
+	if (n <= 0)
+		return 0.0;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}

@@ -1,0 +1,35 @@
+/* Output helpers for the snn commands: run metadata for TSV headers,
+ * JSON string escaping, human-readable sizes and times. */
+#ifndef SNN_BENCH_REPORT_H
+#define SNN_BENCH_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+struct report_meta {
+	char git[64];       /* git describe of the build */
+	char date[40];      /* UTC, ISO 8601 */
+	char compiler[96];  /* compiler id and version */
+	char build[96];     /* build type, optimisation, sanitizers */
+	char cpu[128];      /* /proc/cpuinfo model name */
+	unsigned n_cpus;    /* online CPUs */
+	char kernels[96];   /* GEMM and PRG implementations in use */
+};
+
+void report_meta_collect(struct report_meta *m);
+
+/* "# key: value" lines: commit, date, compiler, flags, CPU, seed, network, clock. */
+void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run);
+
+/* The same as JSON members (no braces), for --json outputs. */
+void report_meta_json(FILE *f, const struct report_meta *m);
+
+/* A JSON string literal with escapes. */
+void report_json_str(FILE *f, const char *s);
+
+/* Median of n values (sorts v). */
+double report_median(double *v, int n);
+
+#endif

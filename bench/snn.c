@@ -1,0 +1,70 @@
+/* snn: the command line of the SecureNN simulator. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench.h"
+#include "snn_config.h"
+#include "snn_git.h"
+
+struct command {
+	const char *name;                  /* subcommand */
+	int (*main)(int argc, char **argv); /* gets the arguments after the name */
+	const char *summary;               /* one line for snn help */
+};
+
+static int help_main(int argc, char **argv);
+
+static const struct command commands[] = {
+	{ "bench", bench_main, "verify and measure a protocol; --paper prints Table 8 beside ours" },
+	{ "help", help_main, "this text; snn <command> --help for a command's options" },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *out)
+{
+	fprintf(out, "snn %s (git %s): SecureNN three-party protocols, simulated on one machine\n\n"
+		     "usage: snn <command> [options]\n\ncommands:\n",
+		SNN_VERSION, SNN_GIT_DESCRIBE);
+	for (size_t k = 0; k < N_COMMANDS; k++)
+		fprintf(out, "  %-8s %s\n", commands[k].name, commands[k].summary);
+}
+
+static int help_main(int argc, char **argv)
+{
+	if (argc > 0) {
+		for (size_t k = 0; k < N_COMMANDS; k++) {
+			if (strcmp(argv[0], commands[k].name) == 0 && commands[k].main != help_main) {
+				char help[] = "--help";
+				char *args[] = { help, NULL };
+				return commands[k].main(1, args);
+			}
+		}
+		fprintf(stderr, "snn help: unknown command '%s'\n", argv[0]);
+		return 2;
+	}
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return help_main(0, NULL);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("snn %s (git %s)\n", SNN_VERSION, SNN_GIT_DESCRIBE);
+		return 0;
+	}
+	for (size_t k = 0; k < N_COMMANDS; k++)
+		if (strcmp(argv[1], commands[k].name) == 0)
+			return commands[k].main(argc - 2, argv + 2);
+	fprintf(stderr, "snn: unknown command '%s'; accepted:", argv[1]);
+	for (size_t k = 0; k < N_COMMANDS; k++)
+		fprintf(stderr, " %s", commands[k].name);
+	fprintf(stderr, "\n");
+	return 2;
+}

@@ -1,0 +1,769 @@
+/* Exact matrix product over Z_2^64: C (m x v) = op(A) (m x n) · op(B) (n x v).
+ *
+ * No party logic lives here: P0, P1 and P2 each call ring_gemm on their own
+ * shares (Alg. 1 MatMul: P0 and P1 compute X_j·F + E·Y_j + Z_j locally; P2
+ * computes the triple X·Y). Zero rounds, zero bytes.
+ *
+ * Every matrix is reached through a view, element (r, c) at p[r*rs + c*cs],
+ * so the transposes of A and B (and of the whole problem, see "swap" below)
+ * cost nothing but different strides; the packing routines turn any view
+ * into the contiguous layout the micro-kernel wants.
+ *
+ * Blocking (GotoBLAS / BLIS loop order), shapes in elements:
+ *
+ *   for jc in steps of NC over v:                 B block  kc x nc   (L2/L3)
+ *     for pc in steps of kc <= KC over n:         pack B block into b_pack
+ *       for ic in steps of MC over m:             A block  mc x kc   (L2)
+ *         (pack A block into a_pack, or read A in place, see below)
+ *         for jr in steps of NR over nc:          B micro-panel kc x NR (L1)
+ *           for ir in steps of MR over mc:        A micro-panel mr x kc
+ *             micro-kernel: C[ir.., jr..] (+)= A panel · B panel
+ *
+ * Packed layouts:
+ *   b_pack: micro-panel of columns [jr, jr + w) at b_pack + jr*kc, element
+ *           (k, j) at [k*w + j], w = NR = 24, or the width of the last
+ *           panel rounded up to 8 with zeros.
+ *   a_pack: micro-panel of rows [ir, ir + mr) at a_pack + ir*kc, element
+ *           (r, k) at [k*mr + r], mr = MR = 8 or fewer for the last panel.
+ *
+ * AVX-512 micro-kernel: for each k, load 1..3 zmm of B (8 columns each),
+ * broadcast each of mr A values, and vpmullq + vpaddq into mr x nv
+ * accumulators (named c<row><vector>; gcc keeps them in registers). There
+ * is one kernel per (mr, nv), so edge tiles waste no multiplies on rows
+ * and at most 7 lanes on columns.
+ *
+ * Shape tricks:
+ *   - C^T = op(B)^T op(A)^T. When v is thin (v = 10) and m is not, the
+ *     problem is solved transposed so that the thin side becomes the rows
+ *     of the kernel (cheap) instead of its vector lanes (padded to 8); the
+ *     kernel then writes C through an in-register 8x8 transpose.
+ *   - m == 1 (or v == 1, by the same transpose) is a vector-matrix product:
+ *     no packing at all, B is streamed once.
+ *   - When the A block is used by few B micro-panels (thin v), A is read in
+ *     place instead of packed; it is then a strided view the kernel reads
+ *     through eight row pointers.
+ */
+#include "ring_gemm.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define HAVE_AVX512 1
+#include <immintrin.h>
+#else
+#define HAVE_AVX512 0
+#endif
+
+/* Blocking parameters, in elements. NC is a multiple of NR, MC of MR. */
+#define MR 8   /* rows of the AVX-512 register tile */
+#define NR 24  /* columns of the AVX-512 register tile (3 zmm) */
+#define KC 256 /* depth of a packed slab */
+#define MC 128 /* rows of a packed A block */
+#define NC 384 /* columns of a packed B block */
+
+#define GEN_MR 4 /* register tile of the generic kernel */
+#define GEN_NR 4
+
+/* Thread-local packing buffers, shared by both implementations. */
+_Alignas(64) static _Thread_local uint64_t a_pack[MC * KC]; /* A block, mc x kc */
+_Alignas(64) static _Thread_local uint64_t b_pack[KC * NC]; /* B block, kc x nc */
+
+struct view {
+	const uint64_t *p; /* element (r, c) at p[r*rs + c*cs] */
+	size_t rs;	   /* row stride, elements */
+	size_t cs;	   /* column stride, elements */
+};
+
+static struct view transpose(struct view x)
+{
+	struct view t = {x.p, x.cs, x.rs};
+	return t;
+}
+
+static uint64_t at(struct view x, size_t r, size_t c)
+{
+	return x.p[r * x.rs + c * x.cs];
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Split n into the fewest slabs of at most KC, all of about equal depth. */
+static size_t slab_depth(size_t n)
+{
+	size_t n_slabs = (n + KC - 1) / KC;
+	return (n + n_slabs - 1) / n_slabs;
+}
+
+void ring_gemm_naive(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m, size_t n,
+		     size_t v, unsigned flags)
+{
+	struct view a = {A, n, 1}; /* op(A), m x n */
+	struct view b = {B, v, 1}; /* op(B), n x v */
+	if (flags & RING_GEMM_TRANS_A)
+		a = (struct view){A, 1, m};
+	if (flags & RING_GEMM_TRANS_B)
+		b = (struct view){B, 1, n};
+	for (size_t i = 0; i < m; i++) {
+		for (size_t j = 0; j < v; j++) {
+			uint64_t s = 0;
+			for (size_t k = 0; k < n; k++)
+				s += at(a, i, k) * at(b, k, j);
+			if (flags & RING_GEMM_ACCUMULATE)
+				C[i * v + j] += s;
+			else
+				C[i * v + j] = s;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Generic implementation: plain C, 4 x 4 register tile.                  */
+
+/* c (1 x v, contiguous) (+)= a (1 x n) · b (n x v). */
+static void gemv_generic(uint64_t *c, struct view a, struct view b, size_t n, size_t v,
+			 bool overwrite)
+{
+	if (b.rs == 1 && (b.cs != 1 || v == 1)) {
+		/* Columns of b are contiguous: one dot product per output. */
+		for (size_t j = 0; j < v; j++) {
+			const uint64_t *bj = b.p + j * b.cs;
+			uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+			size_t k = 0;
+			for (; k + 4 <= n; k += 4) {
+				s0 += at(a, 0, k) * bj[k];
+				s1 += at(a, 0, k + 1) * bj[k + 1];
+				s2 += at(a, 0, k + 2) * bj[k + 2];
+				s3 += at(a, 0, k + 3) * bj[k + 3];
+			}
+			for (; k < n; k++)
+				s0 += at(a, 0, k) * bj[k];
+			uint64_t s = s0 + s1 + s2 + s3;
+			c[j] = overwrite ? s : c[j] + s;
+		}
+		return;
+	}
+	/* Rows of b are contiguous: c += a_k * (row k of b), for each k. */
+	if (overwrite)
+		memset(c, 0, v * sizeof *c);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t ak = at(a, 0, k);
+		const uint64_t *bk = b.p + k * b.rs;
+		for (size_t j = 0; j < v; j++)
+			c[j] += ak * bk[j * b.cs];
+	}
+}
+
+/* a_pack (mc x kc, panels of GEN_MR rows, zero padded) <- a[i0.., k0..]. */
+static void pack_a_generic(uint64_t *dst, struct view a, size_t i0, size_t mc, size_t k0,
+			   size_t kc)
+{
+	for (size_t ir = 0; ir < mc; ir += GEN_MR) {
+		size_t mr = min_size(GEN_MR, mc - ir);
+		for (size_t k = 0; k < kc; k++) {
+			for (size_t r = 0; r < GEN_MR; r++)
+				dst[k * GEN_MR + r] = r < mr ? at(a, i0 + ir + r, k0 + k) : 0;
+		}
+		dst += GEN_MR * kc;
+	}
+}
+
+/* b_pack (kc x nc, panels of GEN_NR columns, zero padded) <- b[k0.., j0..]. */
+static void pack_b_generic(uint64_t *dst, struct view b, size_t k0, size_t kc, size_t j0,
+			   size_t nc)
+{
+	for (size_t jr = 0; jr < nc; jr += GEN_NR) {
+		size_t nr = min_size(GEN_NR, nc - jr);
+		for (size_t k = 0; k < kc; k++) {
+			for (size_t j = 0; j < GEN_NR; j++)
+				dst[k * GEN_NR + j] = j < nr ? at(b, k0 + k, j0 + jr + j) : 0;
+		}
+		dst += GEN_NR * kc;
+	}
+}
+
+/* c[0..mr, 0..nr] (row stride ldc) (+)= a panel (4 x kc) · b panel (kc x 4). */
+static void kernel_generic(size_t kc, const uint64_t *a, const uint64_t *b, uint64_t *c,
+			   size_t ldc, size_t mr, size_t nr, bool overwrite)
+{
+	uint64_t c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+	uint64_t c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+	uint64_t c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+	uint64_t c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+	for (size_t k = 0; k < kc; k++) {
+		uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
+		uint64_t b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
+		c00 += a0 * b0, c01 += a0 * b1, c02 += a0 * b2, c03 += a0 * b3;
+		c10 += a1 * b0, c11 += a1 * b1, c12 += a1 * b2, c13 += a1 * b3;
+		c20 += a2 * b0, c21 += a2 * b1, c22 += a2 * b2, c23 += a2 * b3;
+		c30 += a3 * b0, c31 += a3 * b1, c32 += a3 * b2, c33 += a3 * b3;
+		a += GEN_MR;
+		b += GEN_NR;
+	}
+	const uint64_t t[GEN_MR][GEN_NR] = {
+		{c00, c01, c02, c03},
+		{c10, c11, c12, c13},
+		{c20, c21, c22, c23},
+		{c30, c31, c32, c33},
+	};
+	for (size_t r = 0; r < mr; r++) {
+		for (size_t j = 0; j < nr; j++)
+			c[r * ldc + j] = overwrite ? t[r][j] : c[r * ldc + j] + t[r][j];
+	}
+}
+
+static void gemm_generic(uint64_t *C, struct view a, struct view b, size_t m, size_t n, size_t v,
+			 bool acc)
+{
+	if (m == 1) {
+		gemv_generic(C, a, b, n, v, !acc);
+		return;
+	}
+	if (v == 1) { /* C^T (1 x m) = op(B)^T · op(A)^T, same memory */
+		gemv_generic(C, transpose(b), transpose(a), n, m, !acc);
+		return;
+	}
+	size_t kc_max = slab_depth(n);
+	for (size_t jc = 0; jc < v; jc += NC) {
+		size_t nc = min_size(NC, v - jc);
+		for (size_t pc = 0; pc < n; pc += kc_max) {
+			size_t kc = min_size(kc_max, n - pc);
+			bool overwrite = pc == 0 && !acc;
+			pack_b_generic(b_pack, b, pc, kc, jc, nc);
+			for (size_t ic = 0; ic < m; ic += MC) {
+				size_t mc = min_size(MC, m - ic);
+				pack_a_generic(a_pack, a, ic, mc, pc, kc);
+				for (size_t jr = 0; jr < nc; jr += GEN_NR) {
+					for (size_t ir = 0; ir < mc; ir += GEN_MR) {
+						kernel_generic(kc, a_pack + ir * kc, b_pack + jr * kc,
+							       C + (ic + ir) * v + jc + jr, v,
+							       min_size(GEN_MR, mc - ir),
+							       min_size(GEN_NR, nc - jr), overwrite);
+					}
+				}
+			}
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* AVX-512 implementation.                                                */
+
+#if HAVE_AVX512
+
+#define TARGET __attribute__((target("avx512f,avx512dq")))
+#define INLINE static inline __attribute__((always_inline))
+
+/* Lanes [0, n) of an 8-lane mask, n <= 8. */
+static __mmask8 lanes(size_t n)
+{
+	return (__mmask8)((1u << n) - 1u);
+}
+
+/* p[lanes of mask] = x, or += x when accumulating. */
+INLINE TARGET void store_vec(uint64_t *p, __m512i x, __mmask8 mask, bool overwrite)
+{
+	if (overwrite) {
+		_mm512_mask_storeu_epi64(p, mask, x);
+	} else {
+		__m512i old = _mm512_maskz_loadu_epi64(mask, p);
+		_mm512_mask_storeu_epi64(p, mask, _mm512_add_epi64(old, x));
+	}
+}
+
+/* In-place transpose of the 8 x 8 matrix whose row r is x[r]. */
+INLINE TARGET void transpose8(__m512i x[8])
+{
+	const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+	const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+	/* t[2i] = (r0 r1 interleaved: x00 x10 x02 x12 x04 x14 x06 x16), etc. */
+	__m512i t0 = _mm512_unpacklo_epi64(x[0], x[1]);
+	__m512i t1 = _mm512_unpackhi_epi64(x[0], x[1]);
+	__m512i t2 = _mm512_unpacklo_epi64(x[2], x[3]);
+	__m512i t3 = _mm512_unpackhi_epi64(x[2], x[3]);
+	__m512i t4 = _mm512_unpacklo_epi64(x[4], x[5]);
+	__m512i t5 = _mm512_unpackhi_epi64(x[4], x[5]);
+	__m512i t6 = _mm512_unpacklo_epi64(x[6], x[7]);
+	__m512i t7 = _mm512_unpackhi_epi64(x[6], x[7]);
+	/* u0 = x00 x10 x20 x30 x04 x14 x24 x34, u1 = columns 2 and 6, ... */
+	__m512i u0 = _mm512_permutex2var_epi64(t0, lo, t2);
+	__m512i u1 = _mm512_permutex2var_epi64(t0, hi, t2);
+	__m512i u2 = _mm512_permutex2var_epi64(t1, lo, t3);
+	__m512i u3 = _mm512_permutex2var_epi64(t1, hi, t3);
+	__m512i u4 = _mm512_permutex2var_epi64(t4, lo, t6);
+	__m512i u5 = _mm512_permutex2var_epi64(t4, hi, t6);
+	__m512i u6 = _mm512_permutex2var_epi64(t5, lo, t7);
+	__m512i u7 = _mm512_permutex2var_epi64(t5, hi, t7);
+	/* Join the upper and lower four rows, 256 bits at a time. */
+	x[0] = _mm512_shuffle_i64x2(u0, u4, 0x44);
+	x[4] = _mm512_shuffle_i64x2(u0, u4, 0xee);
+	x[2] = _mm512_shuffle_i64x2(u1, u5, 0x44);
+	x[6] = _mm512_shuffle_i64x2(u1, u5, 0xee);
+	x[1] = _mm512_shuffle_i64x2(u2, u6, 0x44);
+	x[5] = _mm512_shuffle_i64x2(u2, u6, 0xee);
+	x[3] = _mm512_shuffle_i64x2(u3, u7, 0x44);
+	x[7] = _mm512_shuffle_i64x2(u3, u7, 0xee);
+}
+
+/* dst[c*dst_stride + r] = src[r*ld + c] for r < rows <= 8, c < cols, with
+ * lanes r in [rows, 8) written as zero where store_mask covers them. */
+static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 store_mask,
+				  const uint64_t *src, size_t ld, size_t rows, size_t cols)
+{
+	for (size_t c0 = 0; c0 < cols; c0 += 8) {
+		size_t w = min_size(8, cols - c0);
+		__mmask8 load_mask = lanes(w);
+		__m512i x[8];
+		for (size_t r = 0; r < 8; r++) {
+			x[r] = r < rows ? _mm512_maskz_loadu_epi64(load_mask, src + r * ld + c0)
+					: _mm512_setzero_si512();
+		}
+		transpose8(x);
+		for (size_t c = 0; c < w; c++)
+			_mm512_mask_storeu_epi64(dst + (c0 + c) * dst_stride, store_mask, x[c]);
+	}
+}
+
+/* b_pack <- b[k0 .. k0+kc, j0 .. j0+nc] as NR-column micro-panels. */
+static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t kc, size_t j0,
+				 size_t nc)
+{
+	for (size_t jr = 0; jr < nc; jr += NR) {
+		size_t nr = min_size(NR, nc - jr);
+		size_t w = (nr + 7) & ~(size_t)7; /* panel width, zero padded */
+		if (b.cs == 1) {
+			/* Rows of b are contiguous: copy w columns per k. */
+			const uint64_t *src = b.p + k0 * b.rs + j0 + jr;
+			for (size_t k = 0; k < kc; k++) {
+				for (size_t q = 0; q < w; q += 8) {
+					__mmask8 mk = lanes(min_size(8, nr - q));
+					__m512i x = _mm512_maskz_loadu_epi64(mk, src + q);
+					_mm512_store_si512(dst + k * w + q, x);
+				}
+				src += b.rs;
+			}
+		} else {
+			/* Columns of b are contiguous: transpose 8 columns at a time. */
+			for (size_t q = 0; q < w; q += 8) {
+				const uint64_t *src = b.p + (j0 + jr + q) * b.cs + k0 * b.rs;
+				transpose_pack(dst + q, w, 0xff, src, b.cs, min_size(8, nr - q), kc);
+			}
+		}
+		dst += w * kc;
+	}
+}
+
+/* a_pack <- a[i0 .. i0+mc, k0 .. k0+kc] as MR-row micro-panels. */
+static TARGET void pack_a_avx512(uint64_t *dst, struct view a, size_t i0, size_t mc, size_t k0,
+				 size_t kc)
+{
+	for (size_t ir = 0; ir < mc; ir += MR) {
+		size_t mr = min_size(MR, mc - ir);
+		__mmask8 mk = lanes(mr);
+		if (a.rs == 1) {
+			/* Columns of a are contiguous: copy mr rows per k. */
+			const uint64_t *src = a.p + (i0 + ir) + k0 * a.cs;
+			for (size_t k = 0; k < kc; k++) {
+				__m512i x = _mm512_maskz_loadu_epi64(mk, src);
+				_mm512_mask_storeu_epi64(dst + k * mr, mk, x);
+				src += a.cs;
+			}
+		} else {
+			const uint64_t *src = a.p + (i0 + ir) * a.rs + k0 * a.cs;
+			transpose_pack(dst, mr, mk, src, a.rs, mr, kc);
+		}
+		dst += mr * kc;
+	}
+}
+
+/* The micro-kernel, instantiated for each (MR_, NV) below:
+ *   C tile (mr_ x ncols, ncols <= 8*NV) (+)= A (mr_ x kc) · B (kc x 8*NV)
+ * A element (r, k) at a[r*a_rs + k*a_cs]; B packed, element (k, j) at
+ * b[k*8*NV + j]; C element (r, j) at c[r*c_rs + j*c_cs], where either
+ * c_cs == 1 (C tile stored as is) or c_rs == 1 (the tile is of C^T: it is
+ * transposed in registers on the way out). */
+#define KERNEL_ARGS                                                                             \
+	size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs, const uint64_t *b, uint64_t *c, \
+		size_t c_rs, size_t c_cs, size_t ncols, bool overwrite
+
+INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
+{
+	const __m512i z = _mm512_setzero_si512();
+	__m512i c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z;
+	__m512i c22 = z, c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z;
+	__m512i c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+	/* Row pointers; rows past MR_ alias row 0 and are never read. */
+	const uint64_t *a0 = a;
+	const uint64_t *a1 = MR_ > 1 ? a + 1 * a_rs : a;
+	const uint64_t *a2 = MR_ > 2 ? a + 2 * a_rs : a;
+	const uint64_t *a3 = MR_ > 3 ? a + 3 * a_rs : a;
+	const uint64_t *a4 = MR_ > 4 ? a + 4 * a_rs : a;
+	const uint64_t *a5 = MR_ > 5 ? a + 5 * a_rs : a;
+	const uint64_t *a6 = MR_ > 6 ? a + 6 * a_rs : a;
+	const uint64_t *a7 = MR_ > 7 ? a + 7 * a_rs : a;
+
+	for (size_t k = 0; k < kc; k++) {
+		size_t o = k * a_cs;
+		__m512i b0 = _mm512_load_si512(b);
+		__m512i b1 = NV > 1 ? _mm512_load_si512(b + 8) : z;
+		__m512i b2 = NV > 2 ? _mm512_load_si512(b + 16) : z;
+		b += 8 * NV;
+#define KERNEL_ROW(r)                                                                  \
+	if (MR_ > r) {                                                                 \
+		__m512i ar = _mm512_set1_epi64((long long)a##r[o]);                    \
+		c##r##0 = _mm512_add_epi64(c##r##0, _mm512_mullo_epi64(ar, b0));       \
+		if (NV > 1)                                                            \
+			c##r##1 = _mm512_add_epi64(c##r##1, _mm512_mullo_epi64(ar, b1)); \
+		if (NV > 2)                                                            \
+			c##r##2 = _mm512_add_epi64(c##r##2, _mm512_mullo_epi64(ar, b2)); \
+	}
+		KERNEL_ROW(0)
+		KERNEL_ROW(1)
+		KERNEL_ROW(2)
+		KERNEL_ROW(3)
+		KERNEL_ROW(4)
+		KERNEL_ROW(5)
+		KERNEL_ROW(6)
+		KERNEL_ROW(7)
+#undef KERNEL_ROW
+	}
+
+	if (c_cs == 1) {
+		__mmask8 last = lanes(ncols - 8 * (size_t)(NV - 1));
+#define STORE_ROW(r)                                                                       \
+	if (MR_ > r) {                                                                     \
+		uint64_t *cr = c + r * c_rs;                                               \
+		store_vec(cr, c##r##0, NV == 1 ? last : 0xff, overwrite);                 \
+		if (NV > 1)                                                                \
+			store_vec(cr + 8, c##r##1, NV == 2 ? last : 0xff, overwrite);     \
+		if (NV > 2)                                                                \
+			store_vec(cr + 16, c##r##2, last, overwrite);                     \
+	}
+		STORE_ROW(0)
+		STORE_ROW(1)
+		STORE_ROW(2)
+		STORE_ROW(3)
+		STORE_ROW(4)
+		STORE_ROW(5)
+		STORE_ROW(6)
+		STORE_ROW(7)
+#undef STORE_ROW
+	} else {
+		/* Tile of C^T: column j of the tile is row j of C, mr_ long. */
+		__mmask8 rows = lanes((size_t)MR_);
+		__m512i x[8];
+#define STORE_T(q)                                                                          \
+	if (NV > q) {                                                                       \
+		x[0] = c0##q, x[1] = c1##q, x[2] = c2##q, x[3] = c3##q;                     \
+		x[4] = c4##q, x[5] = c5##q, x[6] = c6##q, x[7] = c7##q;                     \
+		transpose8(x);                                                              \
+		size_t w = min_size(8, ncols - 8 * q);                                      \
+		for (size_t j = 0; j < w; j++)                                              \
+			store_vec(c + (8 * q + j) * c_cs, x[j], rows, overwrite);          \
+	}
+		STORE_T(0)
+		STORE_T(1)
+		STORE_T(2)
+#undef STORE_T
+	}
+}
+
+typedef void (*kernel_fn)(KERNEL_ARGS);
+
+#define KERNEL(mr, nv)                                                    \
+	static TARGET void kernel_##mr##_##nv(KERNEL_ARGS)                \
+	{                                                                 \
+		kernel_body(mr, nv, kc, a, a_rs, a_cs, b, c, c_rs, c_cs, ncols, overwrite); \
+	}
+#define KERNELS(mr) KERNEL(mr, 1) KERNEL(mr, 2) KERNEL(mr, 3)
+KERNELS(1)
+KERNELS(2)
+KERNELS(3)
+KERNELS(4)
+KERNELS(5)
+KERNELS(6)
+KERNELS(7)
+KERNELS(8)
+#undef KERNELS
+#undef KERNEL
+
+#define KERNEL_ROW_FNS(mr) {kernel_##mr##_1, kernel_##mr##_2, kernel_##mr##_3}
+static const kernel_fn kernels[MR][3] = {
+	KERNEL_ROW_FNS(1), KERNEL_ROW_FNS(2), KERNEL_ROW_FNS(3), KERNEL_ROW_FNS(4),
+	KERNEL_ROW_FNS(5), KERNEL_ROW_FNS(6), KERNEL_ROW_FNS(7), KERNEL_ROW_FNS(8),
+};
+#undef KERNEL_ROW_FNS
+
+/* c[0 .. 8*NV) (+)= sum_k a[k] * b[k*b_rs + ...], b rows contiguous; only
+ * the lanes of `last` in the last vector are read and written. */
+INLINE TARGET void axpy_block(const int NV, uint64_t *c, const uint64_t *a, const uint64_t *b,
+			      size_t b_rs, size_t n, __mmask8 last, bool overwrite)
+{
+	const __m512i z = _mm512_setzero_si512();
+	__m512i c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+	for (size_t k = 0; k < n; k++) {
+		__m512i ak = _mm512_set1_epi64((long long)a[k]);
+		const uint64_t *bk = b + k * b_rs;
+#define AXPY(q)                                                                              \
+	if (NV > q) {                                                                        \
+		__m512i bq = NV == q + 1 ? _mm512_maskz_loadu_epi64(last, bk + 8 * q)         \
+					 : _mm512_loadu_si512(bk + 8 * q);                    \
+		c##q = _mm512_add_epi64(c##q, _mm512_mullo_epi64(ak, bq));                   \
+	}
+		AXPY(0)
+		AXPY(1)
+		AXPY(2)
+		AXPY(3)
+		AXPY(4)
+		AXPY(5)
+		AXPY(6)
+		AXPY(7)
+#undef AXPY
+	}
+#define AXPY_STORE(q) \
+	if (NV > q)   \
+		store_vec(c + 8 * q, c##q, NV == q + 1 ? last : 0xff, overwrite);
+	AXPY_STORE(0)
+	AXPY_STORE(1)
+	AXPY_STORE(2)
+	AXPY_STORE(3)
+	AXPY_STORE(4)
+	AXPY_STORE(5)
+	AXPY_STORE(6)
+	AXPY_STORE(7)
+#undef AXPY_STORE
+}
+
+static TARGET uint64_t hsum(__m512i x)
+{
+	_Alignas(64) uint64_t t[8];
+	_mm512_store_si512(t, x);
+	return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+
+/* c (1 x v, contiguous) (+)= a (1 x n, contiguous) · b (n x v). */
+static TARGET void gemv_avx512(uint64_t *c, const uint64_t *a, struct view b, size_t n, size_t v,
+			       bool overwrite)
+{
+	if (b.rs == 1 && (b.cs != 1 || v == 1)) {
+		/* Columns of b are contiguous: dot products, four at a time. */
+		size_t j = 0;
+		__mmask8 tail = lanes(n % 8);
+		size_t n8 = n - n % 8;
+		for (; j + 4 <= v; j += 4) {
+			const uint64_t *b0 = b.p + j * b.cs, *b1 = b0 + b.cs;
+			const uint64_t *b2 = b1 + b.cs, *b3 = b2 + b.cs;
+			__m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
+			for (size_t k = 0; k < n8; k += 8) {
+				__m512i ak = _mm512_loadu_si512(a + k);
+				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b0 + k)));
+				s1 = _mm512_add_epi64(s1, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b1 + k)));
+				s2 = _mm512_add_epi64(s2, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b2 + k)));
+				s3 = _mm512_add_epi64(s3, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b3 + k)));
+			}
+			if (tail) {
+				__m512i ak = _mm512_maskz_loadu_epi64(tail, a + n8);
+				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b0 + n8)));
+				s1 = _mm512_add_epi64(s1, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b1 + n8)));
+				s2 = _mm512_add_epi64(s2, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b2 + n8)));
+				s3 = _mm512_add_epi64(s3, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b3 + n8)));
+			}
+			uint64_t s[4] = {hsum(s0), hsum(s1), hsum(s2), hsum(s3)};
+			for (size_t r = 0; r < 4; r++)
+				c[j + r] = overwrite ? s[r] : c[j + r] + s[r];
+		}
+		for (; j < v; j++) {
+			const uint64_t *bj = b.p + j * b.cs;
+			__m512i s0 = _mm512_setzero_si512();
+			for (size_t k = 0; k < n8; k += 8) {
+				__m512i ak = _mm512_loadu_si512(a + k);
+				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_loadu_si512(bj + k)));
+			}
+			if (tail) {
+				__m512i ak = _mm512_maskz_loadu_epi64(tail, a + n8);
+				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, bj + n8)));
+			}
+			uint64_t s = hsum(s0);
+			c[j] = overwrite ? s : c[j] + s;
+		}
+		return;
+	}
+	/* Rows of b are contiguous: 64 columns at a time, B streamed once. */
+	size_t j = 0;
+	for (; j + 64 <= v; j += 64)
+		axpy_block(8, c + j, a, b.p + j, b.rs, n, 0xff, overwrite);
+	size_t rest = v - j;
+	if (rest == 0)
+		return;
+	size_t nv = (rest + 7) / 8;
+	__mmask8 last = lanes(rest - 8 * (nv - 1));
+	c += j;
+	const uint64_t *bj = b.p + j;
+	switch (nv) {
+	case 1: axpy_block(1, c, a, bj, b.rs, n, last, overwrite); break;
+	case 2: axpy_block(2, c, a, bj, b.rs, n, last, overwrite); break;
+	case 3: axpy_block(3, c, a, bj, b.rs, n, last, overwrite); break;
+	case 4: axpy_block(4, c, a, bj, b.rs, n, last, overwrite); break;
+	case 5: axpy_block(5, c, a, bj, b.rs, n, last, overwrite); break;
+	case 6: axpy_block(6, c, a, bj, b.rs, n, last, overwrite); break;
+	case 7: axpy_block(7, c, a, bj, b.rs, n, last, overwrite); break;
+	default: axpy_block(8, c, a, bj, b.rs, n, last, overwrite); break;
+	}
+}
+
+static size_t round8(size_t x)
+{
+	return (x + 7) & ~(size_t)7;
+}
+
+/* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n) · b (n x v),
+ * m, v >= 2, n >= 1. */
+static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct view a,
+				       struct view b, size_t m, size_t n, size_t v, bool acc)
+{
+	size_t kc_max = slab_depth(n);
+	for (size_t jc = 0; jc < v; jc += NC) {
+		size_t nc = min_size(NC, v - jc);
+		/* Pack A only if enough B micro-panels reuse it. */
+		bool pack_a = nc > 2 * NR;
+		for (size_t pc = 0; pc < n; pc += kc_max) {
+			size_t kc = min_size(kc_max, n - pc);
+			bool overwrite = pc == 0 && !acc;
+			pack_b_avx512(b_pack, b, pc, kc, jc, nc);
+			for (size_t ic = 0; ic < m; ic += MC) {
+				size_t mc = min_size(MC, m - ic);
+				if (pack_a)
+					pack_a_avx512(a_pack, a, ic, mc, pc, kc);
+				for (size_t jr = 0; jr < nc; jr += NR) {
+					size_t ncols = min_size(NR, nc - jr);
+					size_t nv = (ncols + 7) / 8;
+					const uint64_t *bp = b_pack + jr * kc;
+					for (size_t ir = 0; ir < mc; ir += MR) {
+						size_t mr = min_size(MR, mc - ir);
+						uint64_t *cp = C + (ic + ir) * c_rs + (jc + jr) * c_cs;
+						if (pack_a) {
+							kernels[mr - 1][nv - 1](kc, a_pack + ir * kc, 1, mr, bp, cp,
+										c_rs, c_cs, ncols, overwrite);
+						} else {
+							const uint64_t *ap = a.p + (ic + ir) * a.rs + pc * a.cs;
+							kernels[mr - 1][nv - 1](kc, ap, a.rs, a.cs, bp, cp, c_rs,
+										c_cs, ncols, overwrite);
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+static void gemm_avx512(uint64_t *C, struct view a, struct view b, size_t m, size_t n, size_t v,
+			bool acc)
+{
+	if (m == 1) {
+		gemv_avx512(C, a.p, b, n, v, !acc); /* a.cs == 1 when m == 1 */
+		return;
+	}
+	if (v == 1) { /* C^T (1 x m) = op(B)^T · op(A)^T, same memory */
+		gemv_avx512(C, b.p, transpose(a), n, m, !acc);
+		return;
+	}
+	/* The kernel pads columns to 8 lanes but not rows: put the thin side
+	 * on the rows. */
+	if (v * round8(m) < m * round8(v))
+		gemm_blocked_avx512(C, 1, v, transpose(b), transpose(a), v, n, m, acc);
+	else
+		gemm_blocked_avx512(C, v, 1, a, b, m, n, v, acc);
+}
+
+static bool cpu_has_avx512(void)
+{
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+}
+
+#endif /* HAVE_AVX512 */
+
+/* ---------------------------------------------------------------------- */
+/* Dispatch.                                                              */
+
+enum impl {
+	IMPL_UNSET = -1,
+	IMPL_GENERIC = 0,
+	IMPL_AVX512 = 1,
+};
+
+static _Atomic int impl_choice = IMPL_UNSET;
+
+static int detect_impl(void)
+{
+#if HAVE_AVX512
+	if (cpu_has_avx512())
+		return IMPL_AVX512;
+#endif
+	return IMPL_GENERIC;
+}
+
+static int current_impl(void)
+{
+	int impl = atomic_load_explicit(&impl_choice, memory_order_relaxed);
+	if (impl == IMPL_UNSET) {
+		impl = detect_impl();
+		atomic_store_explicit(&impl_choice, impl, memory_order_relaxed);
+	}
+	return impl;
+}
+
+const char *ring_gemm_impl_name(void)
+{
+	return current_impl() == IMPL_AVX512 ? "avx512" : "generic";
+}
+
+int ring_gemm_set_impl(const char *name)
+{
+	int impl;
+	if (name == NULL)
+		return ERROR_INVAL;
+	if (strcmp(name, "auto") == 0) {
+		impl = detect_impl();
+	} else if (strcmp(name, "generic") == 0) {
+		impl = IMPL_GENERIC;
+	} else if (strcmp(name, "avx512") == 0) {
+		if (detect_impl() != IMPL_AVX512)
+			return ERROR_UNSUPPORTED;
+		impl = IMPL_AVX512;
+	} else {
+		return ERROR_INVAL;
+	}
+	atomic_store_explicit(&impl_choice, impl, memory_order_relaxed);
+	return 0;
+}
+
+void ring_gemm(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m, size_t n, size_t v,
+	       unsigned flags)
+{
+	bool acc = flags & RING_GEMM_ACCUMULATE;
+	if (m == 0 || v == 0)
+		return;
+	if (n == 0) {
+		if (!acc)
+			memset(C, 0, m * v * sizeof *C);
+		return;
+	}
+	struct view a = {A, n, 1}; /* op(A), m x n */
+	struct view b = {B, v, 1}; /* op(B), n x v */
+	if (flags & RING_GEMM_TRANS_A)
+		a = (struct view){A, 1, m};
+	if (flags & RING_GEMM_TRANS_B)
+		b = (struct view){B, 1, n};
+#if HAVE_AVX512
+	if (current_impl() == IMPL_AVX512) {
+		gemm_avx512(C, a, b, m, n, v, acc);
+		return;
+	}
+#endif
+	gemm_generic(C, a, b, m, n, v, acc);
+}

@@ -1,0 +1,29 @@
+#include "error.h"
+
+const char *error_strerror(int code)
+{
+	switch (code) {
+	case ERROR_OK:
+		return "success";
+#define ERROR_TEXT(name, value, text)                                        \
+	case value:                                                          \
+		return text;
+		ERROR_MAP(ERROR_TEXT)
+#undef ERROR_TEXT
+	}
+	return "unknown error";
+}
+
+const char *error_name(int code)
+{
+	switch (code) {
+	case ERROR_OK:
+		return "OK";
+#define ERROR_NAME(name, value, text)                                        \
+	case value:                                                          \
+		return #name;
+		ERROR_MAP(ERROR_NAME)
+#undef ERROR_NAME
+	}
+	return "UNKNOWN";
+}
