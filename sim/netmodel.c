@@ -14,13 +14,13 @@
 #endif
 
 /* name, one-way latency in ns, bandwidth in B/s. Presets have no overhead. */
-#define NETMODEL_PRESETS(X)                                                  \
-	X("none", 0, 0.0)                                                    \
-	X("paper-lan", 110000, 625e6)     /* ping 0.22 ms, 625 MB/s */       \
-	X("paper-wan", 29000000, 40e6)    /* ping 58 ms, 40 MB/s */          \
-	X("lan-10g", 50000, 1.25e9)       /* ping 0.1 ms, 10 Gbit/s */       \
-	X("lan-1g", 100000, 1.25e8)       /* ping 0.2 ms, 1 Gbit/s */        \
-	X("wan-100m", 40000000, 1.25e7)   /* ping 80 ms, 100 Mbit/s */
+#define NETMODEL_PRESETS(X)                                                         \
+	X("none", 0, 0.0)                                                           \
+	X("paper-lan", 110000, 625e6)    /* ping 0.22 ms, 625 MB/s (paper 7.1) */   \
+	X("paper-wan", 29000000, 40e6)   /* ping 58 ms, 40 MB/s (paper 7.1) */      \
+	X("lan-10g", 50000, 1.25e9)      /* ping 0.1 ms, 10 Gbit/s */               \
+	X("lan-1g", 100000, 1.25e8)      /* ping 0.2 ms, 1 Gbit/s */                \
+	X("wan-100m", 40000000, 1.25e7)  /* ping 80 ms, 100 Mbit/s */
 
 struct preset {
 	const char *name;     /* as written in a spec */
@@ -577,14 +577,16 @@ static int parse_key(struct span item, struct keys *k, char *err, size_t err_len
 			    "missing key in '%.*s' (accepted keys: " KEY_LIST ")", SPAN(item));
 	if (find(key, ':') < key.n)
 		return fail(err, err_len, ERROR_INVAL,
-			    "'%.*s': per-link overrides follow ';' (e.g. 'paper-lan;P0-P2:lat=5ms')",
+			    "'%.*s': per-link overrides follow ';' "
+			    "(e.g. 'paper-lan;P0-P2:lat=5ms')",
 			    SPAN(item));
 	if (equals(key, "lat") || equals(key, "ping")) {
 		bool ping = key.p[0] == 'p';
 		dup = ping ? k->has_ping : k->has_lat;
 		if (!dup && (k->has_lat || k->has_ping))
 			return fail(err, err_len, ERROR_INVAL,
-				    "'%.*s': lat and ping both set the latency; give one", SPAN(item));
+				    "'%.*s': lat and ping both set the latency; give one",
+				    SPAN(item));
 		if (!dup) {
 			uint64_t ns;
 			TRY(parse_duration(value, ping ? "ping" : "lat", &ns, err, err_len));

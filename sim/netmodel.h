@@ -19,8 +19,8 @@
  * Presets (one-way latency = ping / 2, the same on all six directed links):
  *
  *   none       0 latency, infinite bandwidth, no overhead
- *   paper-lan  625 MB/s, ping 0.22 ms   (SecureNN paper, Sec. 5: LAN)
- *   paper-wan  40 MB/s,  ping 58 ms     (SecureNN paper, Sec. 5: WAN)
+ *   paper-lan  625 MB/s, ping 0.22 ms   (SecureNN paper, Sec. 7.1: LAN)
+ *   paper-wan  40 MB/s,  ping 58 ms     (SecureNN paper, Sec. 7.1: WAN)
  *   lan-10g    10 Gbit/s, ping 0.1 ms
  *   lan-1g     1 Gbit/s,  ping 0.2 ms
  *   wan-100m   100 Mbit/s, ping 80 ms
@@ -43,7 +43,7 @@
  *             must be positive; 0 is spelled "inf".
  *
  * Numbers are parsed and printed without strtod or "%f", so neither depends
- * on the C locale's decimal point. */
+ * on the C locale's decimal point (except printing values beyond 1e+-300). */
 #ifndef SNN_SIM_NETMODEL_H
 #define SNN_SIM_NETMODEL_H
 
@@ -66,7 +66,8 @@ struct netlink {
 
 struct netmodel {
 	char name[64]; /* preset name if the model equals a preset, else "custom" */
-	struct netlink link[NETMODEL_PARTIES][NETMODEL_PARTIES]; /* [from][to]; diagonal unused (zero) */
+	/* [from][to]; the diagonal is unused and zero */
+	struct netlink link[NETMODEL_PARTIES][NETMODEL_PARTIES];
 };
 
 /* Fill m with the "none" preset: zero latency, infinite bandwidth, no overhead. */
@@ -80,9 +81,10 @@ void netmodel_default(struct netmodel *m);
 SNN_MUST_CHECK int netmodel_parse(struct netmodel *m, const char *spec, char *err, size_t err_len);
 
 /* Time the link is busy sending one message of n_bytes: (n_bytes + overhead) /
- * bandwidth, in ns, rounded up; 0 for infinite bandwidth; saturates at
- * UINT64_MAX. Latency is not included. Exact for integer bandwidths below
- * 1.8e16 B/s (625 MB/s and 10^6 bytes give exactly 1 600 000 ns). */
+ * bandwidth, in ns, rounded up; 0 for infinite bandwidth (and for a negative
+ * or NaN one, which the parser never produces); saturates at UINT64_MAX.
+ * Latency is not included. Exact for integer bandwidths below 1.8e16 B/s
+ * (625 MB/s and 10^6 bytes give exactly 1 600 000 ns). */
 uint64_t netmodel_transfer_ns(const struct netlink *l, size_t n_bytes);
 
 /* One human-readable line with unambiguous units, truncated to len, e.g.

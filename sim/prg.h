@@ -9,7 +9,8 @@
  * AES-NI, or OpenSSL) and however draws of different sizes are mixed. How many bytes each
  * draw consumes is part of the definition and documented on each function below.
  *
- * A struct prg is used by one thread only. Multi-byte values are little-endian. */
+ * A struct prg is used by one thread only and is not copied (the OpenSSL implementation owns a
+ * cipher context; a copy would also replay the same randomness). Values are little-endian. */
 #ifndef SNN_SIM_PRG_H
 #define SNN_SIM_PRG_H
 
@@ -48,7 +49,8 @@ SNN_MUST_CHECK int prg_derive_key_checked(uint8_t key[PRG_KEY_BYTES], uint64_t s
  * prg_init_checked returns the code (ERROR_INVAL for NULL arguments, ERROR_NOMEM). */
 void prg_init(struct prg *g, const uint8_t key[PRG_KEY_BYTES]);
 SNN_MUST_CHECK int prg_init_checked(struct prg *g, const uint8_t key[PRG_KEY_BYTES]);
-/* 0 if the stream works, else the negative code of the failure in prg_init. */
+/* 0 if the stream works, else the negative code of the failure in prg_init (or ERROR_IO
+ * if libcrypto later refused to encrypt); a failed stream outputs zeros. */
 SNN_MUST_CHECK int prg_status(const struct prg *g);
 /* Free the OpenSSL context and wipe the key, schedule and buffered keystream. */
 void prg_finish(struct prg *g);

@@ -89,7 +89,8 @@ Test(netmodel, paper_lan_worked_example)
 	cr_assert_eq(netmodel_transfer_ns(&m.link[0][1], 1000000), 1600000);
 	char buf[NETMODEL_TEXT_LEN];
 	netmodel_format(&m, buf, sizeof(buf));
-	cr_assert_str_eq(buf, "paper-lan: 0.110 ms one-way (0.220 ms ping), 625 MB/s (5.00 Gbit/s)");
+	cr_assert_str_eq(buf,
+			 "paper-lan: 0.110 ms one-way (0.220 ms ping), 625 MB/s (5.00 Gbit/s)");
 }
 
 /* ---- presets -------------------------------------------------------------- */
@@ -269,7 +270,8 @@ Test(netmodel, durations_parse_exactly_in_every_unit)
 		{"1s", 1000000000},	{"250ns", 250},		  {"0.22ms", 220000},
 		{"0ns", 0},		{"1.5e3us", 1500000},
 		{".5s", 500000000},	{"5.ms", 5000000},	  {"0.5ns", 1},
-		{"0.4ns", 0},		{"1E-3s", 1000000},	  {"18446744073s", 18446744073000000000u},
+		{"0.4ns", 0},		{"1E-3s", 1000000},
+		{"18446744073s", 18446744073000000000u},
 		{"18446744073709551615ns", UINT64_MAX},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -384,8 +386,8 @@ Test(netmodel, transfer_time_saturates)
 
 Test(netmodel, rejects_ambiguous_rate_units_with_an_explanation)
 {
-	check_rejected("bw=40Mb/s", "ambiguous unit 'Mb/s': write MB/s for bytes or Mbit/s for bits",
-		       NULL);
+	check_rejected("bw=40Mb/s",
+		       "ambiguous unit 'Mb/s': write MB/s for bytes or Mbit/s for bits", NULL);
 	check_rejected("bw=40mb/s", "ambiguous unit 'mb/s'", "MB/s");
 	check_rejected("bw=40MBps", "ambiguous unit 'MBps'", "Mbps");
 	check_rejected("bw=40MBPS", "ambiguous unit 'MBPS'", "MB/s");
@@ -515,8 +517,10 @@ Test(netmodel, rejection_tolerates_null_and_tiny_error_buffers)
 Test(netmodel, format_describes_every_preset)
 {
 	check_format("none", "none: 0 ms one-way (0 ms ping), infinite bandwidth");
-	check_format("paper-wan", "paper-wan: 29.0 ms one-way (58.0 ms ping), 40.0 MB/s (320 Mbit/s)");
-	check_format("lan-10g", "lan-10g: 0.0500 ms one-way (0.100 ms ping), 1.25 GB/s (10.0 Gbit/s)");
+	check_format("paper-wan",
+		     "paper-wan: 29.0 ms one-way (58.0 ms ping), 40.0 MB/s (320 Mbit/s)");
+	check_format("lan-10g",
+		     "lan-10g: 0.0500 ms one-way (0.100 ms ping), 1.25 GB/s (10.0 Gbit/s)");
 	check_format("lan-1g", "lan-1g: 0.100 ms one-way (0.200 ms ping), 125 MB/s (1.00 Gbit/s)");
 	check_format("wan-100m",
 		     "wan-100m: 40.0 ms one-way (80.0 ms ping), 12.5 MB/s (100 Mbit/s)");
