@@ -52,14 +52,21 @@ struct bench_measure {
 	uint64_t bytes;             /* total bytes sent by all parties (one run) */
 	uint64_t msgs;              /* messages (one run) */
 	uint32_t rounds;            /* rounds (one run) */
+	uint64_t formula_bytes;     /* the spec's bytes for this instance */
+	unsigned paper_rounds;      /* the paper's rounds */
 };
 
 /* The cases, NULL-terminated. */
 extern const struct bench_case *const bench_cases[];
 
-/* Defined in bench_linear.c. */
+/* Defined in bench_linear.c, bench_relu.c, bench_maxpool.c, bench_division.c. */
 extern const struct bench_case bench_case_matmul;
 extern const struct bench_case bench_case_conv2d;
+extern const struct bench_case bench_case_drelu;
+extern const struct bench_case bench_case_relu;
+extern const struct bench_case bench_case_maxpool;
+extern const struct bench_case bench_case_dmaxpool;
+extern const struct bench_case bench_case_division;
 
 int bench_main(int argc, char **argv);
 

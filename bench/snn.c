@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "eval.h"
 #include "snn_config.h"
 #include "snn_git.h"
 
@@ -16,6 +17,7 @@ static int help_main(int argc, char **argv);
 
 static const struct command commands[] = {
 	{ "bench", bench_main, "verify and measure a protocol; --paper prints Table 8 beside ours" },
+	{ "eval", eval_main, "run one protocol on your own values; --views shows what each party saw" },
 	{ "help", help_main, "this text; snn <command> --help for a command's options" },
 };
 

@@ -272,15 +272,22 @@ static __mmask8 lanes(size_t n)
 	return (__mmask8)((1u << n) - 1u);
 }
 
+/* Masked loads are slow on Zen 4 (several times a plain load), so every
+ * masked access below first checks for the common full mask. */
+INLINE TARGET __m512i load_vec(const uint64_t *p, __mmask8 mask)
+{
+	return mask == 0xff ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi64(mask, p);
+}
+
 /* p[lanes of mask] = x, or += x when accumulating. */
 INLINE TARGET void store_vec(uint64_t *p, __m512i x, __mmask8 mask, bool overwrite)
 {
-	if (overwrite) {
+	if (!overwrite)
+		x = _mm512_add_epi64(x, load_vec(p, mask));
+	if (mask == 0xff)
+		_mm512_storeu_si512(p, x);
+	else
 		_mm512_mask_storeu_epi64(p, mask, x);
-	} else {
-		__m512i old = _mm512_maskz_loadu_epi64(mask, p);
-		_mm512_mask_storeu_epi64(p, mask, _mm512_add_epi64(old, x));
-	}
 }
 
 /* In-place transpose of the 8 x 8 matrix whose row r is x[r]. */
@@ -336,7 +343,7 @@ static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 sto
 			};
 			transpose8(x);
 			for (size_t c = 0; c < 8; c++)
-				_mm512_mask_storeu_epi64(d + c * dst_stride, store_mask, x[c]);
+				store_vec(d + c * dst_stride, x[c], store_mask, true);
 		}
 	}
 	for (; c0 < cols; c0 += 8) {
@@ -349,7 +356,7 @@ static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 sto
 		}
 		transpose8(x);
 		for (size_t c = 0; c < w; c++)
-			_mm512_mask_storeu_epi64(dst + (c0 + c) * dst_stride, store_mask, x[c]);
+			store_vec(dst + (c0 + c) * dst_stride, x[c], store_mask, true);
 	}
 }
 
@@ -368,7 +375,7 @@ static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t
 				uint64_t *d = dst + jr * kc + k * w;
 				for (size_t q = 0; q < w; q += 8) {
 					__mmask8 mk = lanes(min_size(8, nr - q));
-					_mm512_store_si512(d + q, _mm512_maskz_loadu_epi64(mk, src + jr + q));
+					_mm512_store_si512(d + q, load_vec(src + jr + q, mk));
 				}
 			}
 		}
@@ -396,8 +403,7 @@ static TARGET void pack_a_avx512(uint64_t *dst, struct view a, size_t i0, size_t
 			/* Columns of a are contiguous: copy mr rows per k. */
 			const uint64_t *src = a.p + (i0 + ir) + k0 * a.cs;
 			for (size_t k = 0; k < kc; k++) {
-				__m512i x = _mm512_maskz_loadu_epi64(mk, src);
-				_mm512_mask_storeu_epi64(dst + k * mr, mk, x);
+				store_vec(dst + k * mr, load_vec(src, mk), mk, true);
 				src += a.cs;
 			}
 		} else {
@@ -545,8 +551,7 @@ INLINE TARGET void axpy_block(const int NV, uint64_t *c, const uint64_t *a, cons
 		const uint64_t *bk = b + k * b_rs;
 #define AXPY(q)                                                                              \
 	if (NV > q) {                                                                        \
-		__m512i bq = NV == q + 1 ? _mm512_maskz_loadu_epi64(last, bk + 8 * q)         \
-					 : _mm512_loadu_si512(bk + 8 * q);                    \
+		__m512i bq = load_vec(bk + 8 * q, NV == q + 1 ? last : 0xff);                 \
 		c##q = _mm512_add_epi64(c##q, _mm512_mullo_epi64(ak, bq));                   \
 	}
 		AXPY(0)
@@ -655,6 +660,120 @@ static size_t round8(size_t x)
 	return (x + 7) & ~(size_t)7;
 }
 
+/* Lane r of the result = sum of the eight lanes of x_r. */
+INLINE TARGET __m512i hsum8(__m512i x0, __m512i x1, __m512i x2, __m512i x3, __m512i x4,
+			    __m512i x5, __m512i x6, __m512i x7)
+{
+	const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+	const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+	/* s01 = (x0 pair sums, x1 pair sums) interleaved, one pair per 128 bits. */
+	__m512i s01 = _mm512_add_epi64(_mm512_unpacklo_epi64(x0, x1), _mm512_unpackhi_epi64(x0, x1));
+	__m512i s23 = _mm512_add_epi64(_mm512_unpacklo_epi64(x2, x3), _mm512_unpackhi_epi64(x2, x3));
+	__m512i s45 = _mm512_add_epi64(_mm512_unpacklo_epi64(x4, x5), _mm512_unpackhi_epi64(x4, x5));
+	__m512i s67 = _mm512_add_epi64(_mm512_unpacklo_epi64(x6, x7), _mm512_unpackhi_epi64(x6, x7));
+	/* s0123 = sums of lanes 0-3 of x0..x3, then of lanes 4-7. */
+	__m512i s0123 = _mm512_add_epi64(_mm512_permutex2var_epi64(s01, lo, s23),
+					 _mm512_permutex2var_epi64(s01, hi, s23));
+	__m512i s4567 = _mm512_add_epi64(_mm512_permutex2var_epi64(s45, lo, s67),
+					 _mm512_permutex2var_epi64(s45, hi, s67));
+	return _mm512_add_epi64(_mm512_shuffle_i64x2(s0123, s4567, 0x44),
+				_mm512_shuffle_i64x2(s0123, s4567, 0xee));
+}
+
+/* C tile (mr x nr, mr, nr <= 4, row stride ldc) (+)= A rows · B^T rows^T:
+ * C(r, j) = sum_k a[r*lda + k] * bt[j*ldb + k], k < n. Rows and columns
+ * past mr, nr repeat the first one and are not stored. */
+static TARGET void dot_tile(uint64_t *c, size_t ldc, const uint64_t *a, size_t lda, size_t mr,
+			    const uint64_t *bt, size_t ldb, size_t nr, size_t n, bool overwrite)
+{
+	const uint64_t *a0 = a, *a1 = mr > 1 ? a + lda : a;
+	const uint64_t *a2 = mr > 2 ? a + 2 * lda : a, *a3 = mr > 3 ? a + 3 * lda : a;
+	const uint64_t *b0 = bt, *b1 = nr > 1 ? bt + ldb : bt;
+	const uint64_t *b2 = nr > 2 ? bt + 2 * ldb : bt, *b3 = nr > 3 ? bt + 3 * ldb : bt;
+	const __m512i z = _mm512_setzero_si512();
+	__m512i x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
+	__m512i x20 = z, x21 = z, x22 = z, x23 = z, x30 = z, x31 = z, x32 = z, x33 = z;
+#define DOT_ROW(r)                                                             \
+	{                                                                      \
+		__m512i p0 = _mm512_mullo_epi64(va##r, vb0);                   \
+		__m512i p1 = _mm512_mullo_epi64(va##r, vb1);                   \
+		__m512i p2 = _mm512_mullo_epi64(va##r, vb2);                   \
+		__m512i p3 = _mm512_mullo_epi64(va##r, vb3);                   \
+		x##r##0 = _mm512_add_epi64(x##r##0, p0);                       \
+		x##r##1 = _mm512_add_epi64(x##r##1, p1);                       \
+		x##r##2 = _mm512_add_epi64(x##r##2, p2);                       \
+		x##r##3 = _mm512_add_epi64(x##r##3, p3);                       \
+	}
+#define DOT_STEP(load)                                                         \
+	{                                                                      \
+		__m512i va0 = load(a0 + k), va1 = load(a1 + k);                \
+		__m512i va2 = load(a2 + k), va3 = load(a3 + k);                \
+		__m512i vb0 = load(b0 + k), vb1 = load(b1 + k);                \
+		__m512i vb2 = load(b2 + k), vb3 = load(b3 + k);                \
+		DOT_ROW(0)                                                     \
+		DOT_ROW(1)                                                     \
+		DOT_ROW(2)                                                     \
+		DOT_ROW(3)                                                     \
+	}
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8)
+		DOT_STEP(_mm512_loadu_si512)
+	if (k < n) {
+		__mmask8 mk = lanes(n - k);
+#define LOAD_TAIL(p) _mm512_maskz_loadu_epi64(mk, p)
+		DOT_STEP(LOAD_TAIL)
+#undef LOAD_TAIL
+	}
+#undef DOT_STEP
+#undef DOT_ROW
+	/* s01 = (C(0, 0..3), C(1, 0..3)), s23 likewise for rows 2 and 3. */
+	__m512i s01 = hsum8(x00, x01, x02, x03, x10, x11, x12, x13);
+	__m512i s23 = hsum8(x20, x21, x22, x23, x30, x31, x32, x33);
+	__mmask8 cols = lanes(nr);
+	store_vec(c, s01, cols, overwrite);
+	if (mr > 1)
+		store_vec(c + ldc, _mm512_shuffle_i64x2(s01, s01, 0xee), cols, overwrite);
+	if (mr > 2)
+		store_vec(c + 2 * ldc, s23, cols, overwrite);
+	if (mr > 3)
+		store_vec(c + 3 * ldc, _mm512_shuffle_i64x2(s23, s23, 0xee), cols, overwrite);
+}
+
+/* C (m x v) (+)= a (m x n, rows contiguous) · b (n x v) as m*v dot
+ * products along k: no lane is wasted however thin v is. b^T is read in
+ * place when its columns are contiguous, else transposed into b_pack in
+ * chunks of k. */
+static TARGET void gemm_dot_avx512(uint64_t *C, struct view a, struct view b, size_t m, size_t n,
+				   size_t v, bool acc)
+{
+	size_t chunk = n, ldb = b.cs;
+	if (b.rs != 1) {
+		chunk = min_size(n, (sizeof b_pack / sizeof b_pack[0] / v) & ~(size_t)7);
+		ldb = round8(chunk);
+	}
+	for (size_t k0 = 0; k0 < n; k0 += chunk) {
+		size_t kc = min_size(chunk, n - k0);
+		bool overwrite = k0 == 0 && !acc;
+		const uint64_t *bt = b.p + k0;
+		if (b.rs != 1) {
+			/* b_pack[j*ldb + k] = b(k0 + k, j), 8 k at a time. */
+			for (size_t k = 0; k < kc; k += 8) {
+				size_t rows = min_size(8, kc - k);
+				transpose_pack(b_pack + k, ldb, lanes(rows), b.p + (k0 + k) * b.rs, b.rs,
+					       rows, v);
+			}
+			bt = b_pack;
+		}
+		for (size_t i = 0; i < m; i += 4) {
+			const uint64_t *ai = a.p + i * a.rs + k0;
+			for (size_t j = 0; j < v; j += 4) {
+				dot_tile(C + i * v + j, v, ai, a.rs, min_size(4, m - i), bt + j * ldb, ldb,
+					 min_size(4, v - j), kc, overwrite);
+			}
+		}
+	}
+}
+
 /* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n) · b (n x v),
  * m, v >= 2, n >= 1. */
 static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct view a,
@@ -716,6 +835,13 @@ static void gemm_avx512(uint64_t *C, struct view a, struct view b, size_t m, siz
 	}
 	if (v == 1) { /* C^T (1 x m) = op(B)^T · op(A)^T, same memory */
 		gemv_avx512(C, b.p, transpose(a), n, m, !acc);
+		return;
+	}
+#ifndef DOT_RULE
+#define DOT_RULE (a.cs == 1 && v < 16 && n >= 32)
+#endif
+	if (DOT_RULE) {
+		gemm_dot_avx512(C, a, b, m, n, v, acc);
 		return;
 	}
 	/* The kernel pads columns to 8 lanes but not rows: put the thin side

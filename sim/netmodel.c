@@ -731,7 +731,7 @@ static int parse_override(struct netmodel *m, struct span section, char *err, si
 			    "bad link '%.*s' (write Pi-Pj for both directions or Pi->Pj for one; "
 			    "parties: P0, P1, P2)",
 			    SPAN(link));
-	int from, to;
+	int from = 0, to = 0;
 	TRY(parse_party(before(link, dash), link, &from, err, err_len));
 	TRY(parse_party(after(link, dash + one_way), link, &to, err, err_len));
 	if (from == to)

@@ -141,6 +141,8 @@ int party_recv(struct party *p, int from, void *data, size_t n_bytes)
 	if (hdr.round > p->round)
 		p->round = hdr.round;
 	stats_on_recv(&p->stats, from, n_bytes, waited);
+	if (p->cfg->on_recv)
+		p->cfg->on_recv(p->cfg->on_recv_ctx, p, from, data, &hdr);
 	return 0;
 }
 

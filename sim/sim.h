@@ -36,6 +36,12 @@ struct sim_config {
 	int fault_party;       /* party that fails on purpose, -1 (default) for none */
 	uint64_t fault_at;     /* ...at its send/recv call with this index (0-based) */
 	size_t arena_chunk_bytes; /* scratch arena chunk; default 1 MiB */
+	/* Called by each party thread for every message it receives (NULL: off).
+	 * Runs on the receiving party's thread; it must touch only state that
+	 * belongs to that party (e.g. one file per party). */
+	void (*on_recv)(void *ctx, const struct party *p, int from, const void *data,
+			const struct channel_header *hdr);
+	void *on_recv_ctx;        /* passed to on_recv */
 };
 
 struct sim_party_result {

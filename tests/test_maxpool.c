@@ -349,29 +349,38 @@ Test(maxpool, derivative_of_maxpool_output_is_the_onehot_argmax, .timeout = 30)
 
 Test(maxpool, outputs_are_fresh_shares, .timeout = 20)
 {
-	/* Same input shares, another seed: P0's shares change, the values do not. */
-	enum { N = 4, K = 3 };
-	ring_t x[N * K], x0[N * K], x1[N * K];
-	uint64_t st = 71;
-	support_fill_signed(&st, x, N * K, 40);
-	support_share(9, x0, x1, x, N * K);
-	ring_t m0[2][N], m1[2][N], i0[2][N], i1[2][N];
-	for (int run = 0; run < 2; run++) {
-		struct mp_arg a0 = { OP_MAXPOOL, x0, m0[run], i0[run], NULL, N, K };
-		struct mp_arg a1 = { OP_MAXPOOL, x1, m1[run], i1[run], NULL, N, K };
-		struct mp_arg a2 = { OP_MAXPOOL, NULL, NULL, &p2_wants_argmax, NULL, N, K };
-		void *args[3] = { &a0, &a1, &a2 };
-		struct sim_config cfg;
-		support_config(&cfg, 80 + (uint64_t)run);
-		struct sim_result res;
-		support_run_ok(&cfg, mp_fn, args, &res);
-		sim_result_finish(&res);
-	}
-	for (int v = 0; v < N; v++) {
-		cr_assert_eq(m0[0][v] + m1[0][v], m0[1][v] + m1[1][v], "window %d", v);
-		cr_assert_eq(i0[0][v] + i1[0][v], i0[1][v] + i1[1][v], "window %d", v);
-		cr_assert_neq(m0[0][v], m0[1][v], "window %d: P0's max share did not change", v);
-		cr_assert_neq(i0[0][v], i0[1][v], "window %d: P0's index share did not change", v);
+	/* Same input shares, another seed: P0's shares change, the values do
+	 * not; k = 1 included, where the output is the input re-randomised. */
+	enum { N = 4, KMAX = 3 };
+	static const size_t ks[] = { 1, KMAX };
+	for (size_t a = 0; a < 2; a++) {
+		size_t k = ks[a];
+		ring_t x[N * KMAX], x0[N * KMAX], x1[N * KMAX];
+		uint64_t st = 71;
+		support_fill_signed(&st, x, N * k, 40);
+		support_share(9, x0, x1, x, N * k);
+		ring_t m0[2][N], m1[2][N], i0[2][N], i1[2][N];
+		for (int run = 0; run < 2; run++) {
+			struct mp_arg a0 = { OP_MAXPOOL, x0, m0[run], i0[run], NULL, N, k };
+			struct mp_arg a1 = { OP_MAXPOOL, x1, m1[run], i1[run], NULL, N, k };
+			struct mp_arg a2 = { OP_MAXPOOL, NULL, NULL, &p2_wants_argmax, NULL, N, k };
+			void *args[3] = { &a0, &a1, &a2 };
+			struct sim_config cfg;
+			support_config(&cfg, 80 + (uint64_t)run);
+			struct sim_result res;
+			support_run_ok(&cfg, mp_fn, args, &res);
+			sim_result_finish(&res);
+		}
+		for (int v = 0; v < N; v++) {
+			cr_assert_eq(m0[0][v] + m1[0][v], m0[1][v] + m1[1][v], "k %zu window %d", k, v);
+			cr_assert_eq(i0[0][v] + i1[0][v], i0[1][v] + i1[1][v], "k %zu window %d", k, v);
+			cr_assert_neq(m0[0][v], m0[1][v], "k %zu window %d: P0's max share did not change",
+				      k, v);
+			cr_assert_neq(m0[0][v], x0[v * k], "k %zu window %d: P0's max share is its input",
+				      k, v);
+			cr_assert_neq(i0[0][v], i0[1][v], "k %zu window %d: P0's index share did not change",
+				      k, v);
+		}
 	}
 }
 
@@ -424,41 +433,26 @@ Test(maxpool, oversized_shapes_are_range_errors, .timeout = 20)
 
 /* ---- What P2 sees in the derivative ---- */
 
-struct view_arg {
-	const ring_t *ind; /* P0, P1: index shares (n) */
-	ring_t *onehot;    /* P0, P1: output shares (n x k) */
-	uint8_t *seen;     /* P2: the two received bytes per window, [P0's (n) | P1's (n)] */
-	size_t n, k;
+/* P2's view: the payloads it receives from P0 and P1, recorded by the
+ * runner's on_recv hook on P2's thread (nothing else writes here). */
+struct p2_view {
+	uint8_t *seen[2]; /* [j]: the bytes from Pj, n each */
+	size_t n;         /* capacity of seen[j] */
+	size_t got[2];    /* bytes received from Pj */
+	int n_msgs[2];    /* messages received from Pj */
 };
 
-/* P0 and P1 run the protocol; P2 plays its part by hand (receive the two
- * bytes of every window, send fresh shares of E_t), recording its view. */
-static int view_fn(struct party *p, void *v)
+static void record_p2_view(void *ctx, const struct party *p, int from, const void *data,
+			   const struct channel_header *hdr)
 {
-	struct view_arg *a = v;
-	if (p->id != 2)
-		return maxpool_derivative(p, a->onehot, a->ind, a->n, a->k);
-	size_t n = a->n, k = a->k;
-	TRY(party_recv_u8(p, 0, a->seen, n));
-	TRY(party_recv_u8(p, 1, a->seen + n, n));
-	ring_t *s0 = calloc(n * k, sizeof(ring_t)), *s1 = calloc(n * k, sizeof(ring_t));
-	if (!s0 || !s1) {
-		free(s0);
-		free(s1);
-		return party_fail(p, ERROR_NOMEM, "P2: view test");
-	}
-	prg_u64s(&p->own, s0, n * k);
-	for (size_t w = 0; w < n; w++) {
-		size_t t = (a->seen[w] + a->seen[n + w]) % k;
-		for (size_t e = 0; e < k; e++)
-			s1[w * k + e] = (ring_t)(e == t) - s0[w * k + e];
-	}
-	int rc = party_send_u64(p, 0, s0, n * k);
-	if (rc == 0)
-		rc = party_send_u64(p, 1, s1, n * k);
-	free(s0);
-	free(s1);
-	return rc;
+	struct p2_view *v = ctx;
+	if (p->id != 2 || from > 1)
+		return;
+	v->n_msgs[from]++;
+	size_t room = v->n - v->got[from];
+	size_t take = hdr->n_bytes < room ? (size_t)hdr->n_bytes : room;
+	memcpy(v->seen[from] + v->got[from], data, take);
+	v->got[from] += (size_t)hdr->n_bytes;
 }
 
 /* Pearson's chi-square statistic of n values in [0, k) against uniform. */
@@ -481,43 +475,53 @@ Test(maxpool, p2_sees_uniform_masked_indices_in_the_derivative, .timeout = 20)
 	const double threshold = 37.70;
 	ring_t *ind = support_alloc(N), *s0 = support_alloc(N), *s1 = support_alloc(N);
 	ring_t *o0 = support_alloc(N * K), *o1 = support_alloc(N * K);
-	uint8_t *seen = calloc(2 * N, 1);
+	struct p2_view view = { { calloc(N, 1), calloc(N, 1) }, N, { 0, 0 }, { 0, 0 } };
 	size_t *t = calloc(N, sizeof(size_t));
-	cr_assert_not_null(seen);
+	cr_assert_not_null(view.seen[0]);
+	cr_assert_not_null(view.seen[1]);
 	cr_assert_not_null(t);
 	support_share(11, s0, s1, ind, N);
-	struct view_arg a0 = { s0, o0, NULL, N, K }, a1 = { s1, o1, NULL, N, K };
-	struct view_arg a2 = { NULL, NULL, seen, N, K };
+	struct mp_arg a0 = { OP_DERIV, s0, NULL, o0, NULL, N, K };
+	struct mp_arg a1 = { OP_DERIV, s1, NULL, o1, NULL, N, K };
+	struct mp_arg a2 = { OP_DERIV, NULL, NULL, NULL, NULL, N, K };
 	void *args[3] = { &a0, &a1, &a2 };
 	struct sim_config cfg;
 	support_config(&cfg, 12);
+	cfg.on_recv = record_p2_view;
+	cfg.on_recv_ctx = &view;
 	struct sim_result res;
-	support_run_ok(&cfg, view_fn, args, &res);
+	support_run_ok(&cfg, mp_fn, args, &res);
 	sim_result_finish(&res);
-	/* The protocol still works against this hand-written P2. */
 	for (size_t i = 0; i < (size_t)N * K; i++)
 		cr_assert_eq(o0[i] + o1[i], (ring_t)(i % K == 0), "entry %zu", i);
+	/* P2's whole view: one message of one byte per window from each of P0, P1. */
+	for (int j = 0; j < 2; j++) {
+		cr_assert_eq(view.n_msgs[j], 1, "messages from P%d", j);
+		cr_assert_eq(view.got[j], (size_t)N, "bytes from P%d", j);
+	}
 
 	/* What P2 reconstructs, t = (ind + r) mod k, is uniform. */
 	for (size_t w = 0; w < N; w++)
-		t[w] = (seen[w] + seen[N + w]) % K;
+		t[w] = (view.seen[0][w] + view.seen[1][w]) % K;
 	double chi = chi_square(t, N, K);
 	cr_assert_lt(chi, threshold, "P2's t: chi-square %.2f", chi);
 	/* So is each byte alone. */
 	for (int j = 0; j < 2; j++) {
-		for (size_t w = 0; w < N; w++)
-			t[w] = seen[(size_t)j * N + w];
+		for (size_t w = 0; w < N; w++) {
+			cr_assert_lt(view.seen[j][w], K, "P%d's byte %zu", j, w);
+			t[w] = view.seen[j][w];
+		}
 		chi = chi_square(t, N, K);
 		cr_assert_lt(chi, threshold, "P%d's byte: chi-square %.2f", j, chi);
 	}
 
 	/* The same statistic catches a broken mask: with r = 0, P2 would see
-	 * (ind_0 + ind_1) mod k = ind mod k, always 0 here. */
+	 * (ind_0 + ind_1) mod k = ind mod k, always 0 here... */
 	for (size_t w = 0; w < N; w++)
 		t[w] = (size_t)((s0[w] + s1[w]) % K);
 	chi = chi_square(t, N, K);
 	cr_assert_gt(chi, threshold, "unmasked indices: chi-square %.2f", chi);
-	/* ...and a single r for all windows: a constant shift of the same. */
+	/* ...and with one r for all windows, a constant too. */
 	for (size_t w = 0; w < N; w++)
 		t[w] = (size_t)((s0[w] + 5 + s1[w]) % K);
 	chi = chi_square(t, N, K);
@@ -528,7 +532,8 @@ Test(maxpool, p2_sees_uniform_masked_indices_in_the_derivative, .timeout = 20)
 	free(s1);
 	free(o0);
 	free(o1);
-	free(seen);
+	free(view.seen[0]);
+	free(view.seen[1]);
 	free(t);
 }
 

@@ -517,6 +517,7 @@ static int deep_fn(struct party *p, void *v)
 	uint8_t buf[16] = { 0 };
 	if (p->id == 1) {
 		TRY(party_recv(p, 0, buf, 8));
+		TRY(party_recv(p, 0, buf, 4));
 		return party_recv(p, 0, buf, 16);
 	}
 	if (p->id != 0)
@@ -527,7 +528,12 @@ static int deep_fn(struct party *p, void *v)
 		stats_push(p, name);
 	}
 	TRY(party_send(p, 1, buf, 8));
-	for (int d = 0; d < a->depth; d++)
+	/* Pop only the dropped levels: the deepest kept scope is still open. */
+	int kept = STATS_MAX_DEPTH - 1;
+	for (int d = kept; d < a->depth; d++)
+		stats_pop(p);
+	TRY(party_send(p, 1, buf, 4));
+	for (int d = 0; d < kept; d++)
 		stats_pop(p);
 	stats_push(p, "x");
 	TRY(party_send(p, 1, buf, 16));
@@ -555,13 +561,14 @@ Test(sim, scopes_deeper_than_the_limit_are_counted_in_the_deepest_one, .timeout 
 		used += (size_t)snprintf(path + used, sizeof(path) - used, "%sd%d", d ? "/" : "", d);
 	int deepest = stats_find(s, path);
 	cr_assert_gt(deepest, 0, "path %s", path);
-	cr_assert_eq(s->nodes[deepest].c.bytes_sent[1], 8);
+	cr_assert_eq(s->nodes[deepest].c.bytes_sent[1], 12, "8 B sent below it, 4 B in it");
+	cr_assert_eq(s->nodes[deepest].c.msgs_sent[1], 2);
 	int d0 = stats_find(s, "d0");
 	int x = stats_find(s, "x");
 	cr_assert_gt(x, 0, "pops paired up, so x is at the top level again");
 	cr_assert_eq(s->nodes[x].c.bytes_sent[1], 16);
-	cr_assert_eq(s->nodes[d0].c.bytes_sent[1], 8, "x's bytes are not in d0");
-	cr_assert_eq(s->nodes[0].c.bytes_sent[1], 24);
+	cr_assert_eq(s->nodes[d0].c.bytes_sent[1], 12, "x's bytes are not in d0");
+	cr_assert_eq(s->nodes[0].c.bytes_sent[1], 28);
 	assert_inclusive(&res);
 	sim_result_finish(&res);
 }
@@ -966,6 +973,41 @@ Test(sim, real_clock_really_waits_for_the_latency, .timeout = 20)
 	cr_assert_geq(total(&res, 0)->wait_ns[1], 150 * MS, "P0 blocked on P1 most of the time");
 	cr_assert_eq(res.rounds, 10);
 	sim_result_finish(&res);
+}
+
+struct start_arg {
+	uint64_t start_mono_ns; /* the party's p->start_mono_ns */
+};
+
+static int start_fn(struct party *p, void *v)
+{
+	struct start_arg *a = v;
+	a->start_mono_ns = p->start_mono_ns;
+	return 0;
+}
+
+Test(sim, real_clock_parties_share_one_start_time, .timeout = 20)
+{
+	/* party.h: in real mode the clock is "the monotonic time since the run started",
+	 * and start_mono_ns is "monotonic time at the run's start". A sender stamps
+	 * arrival_ns on its own clock and the receiver sleeps until its own start plus
+	 * arrival_ns, so if the parties' starts differ, every delivery is early or late
+	 * by the difference (thread start skew: microseconds, sometimes milliseconds). */
+	for (int run = 0; run < 3; run++) {
+		struct sim_config cfg;
+		config_net(&cfg, "lat=1ms");
+		cfg.clock = SIM_CLOCK_REAL;
+		struct start_arg a[PARTY_COUNT] = { { 0 }, { 0 }, { 0 } };
+		void *args[PARTY_COUNT] = { &a[0], &a[1], &a[2] };
+		struct sim_result res;
+		int rc = sim_run(&cfg, start_fn, args, &res);
+		cr_assert_eq(rc, 0, "%s", res.message);
+		for (int q = 1; q < PARTY_COUNT; q++)
+			cr_assert_eq(a[q].start_mono_ns, a[0].start_mono_ns,
+				     "run=%d: P%d starts %lld ns after P0", run, q,
+				     (long long)(a[q].start_mono_ns - a[0].start_mono_ns));
+		sim_result_finish(&res);
+	}
 }
 
 Test(sim, real_clock_paces_messages_by_bandwidth, .timeout = 20)
