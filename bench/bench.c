@@ -432,8 +432,8 @@ int bench_main(int argc, char **argv)
 			goto out;
 		}
 		if (!pos[1]) {
-			fprintf(stderr, "snn bench: %s needs dimensions %s, e.g. snn bench %s %s\n", bc->name,
-				bc->dims_names, bc->name, strcmp(bc->name, "matmul") == 0 ? "784,128,10" : "28,5,1,20");
+			fprintf(stderr, "snn bench: %s needs dimensions %s (see snn bench --help)\n", bc->name,
+				bc->dims_names);
 			status = 2;
 			goto out;
 		}

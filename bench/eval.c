@@ -169,6 +169,8 @@ static int party_fn(struct party *p, void *arg)
 	int h = j < 2;
 	ring_t *const *in = h ? st->sh[j] : NULL;
 	ring_t *o0 = h ? st->out[j][0] : NULL, *o1 = h ? st->out[j][1] : NULL;
+	/* P2 passes a non-NULL (never dereferenced) argmax to say the index is wanted. */
+	static ring_t want_index;
 	size_t n = st->n;
 	switch (st->proto) {
 	case P_RELU:
@@ -208,10 +210,11 @@ static int party_fn(struct party *p, void *arg)
 			share_truncate(p, o0, st->dims[0] * st->dims[2], st->frac);
 		return 0;
 	case P_MAXPOOL:
-		return maxpool(p, o0, o1, h ? in[0] : NULL, n, st->k);
+		return maxpool(p, o0, h ? o1 : &want_index, h ? in[0] : NULL, n, st->k);
 	case P_DMAXPOOL:
 		if ((st->k & (st->k - 1)) == 0) {
-			TRY(maxpool(p, o1, o0, h ? in[0] : NULL, n, st->k)); /* o0: argmax, then one-hot */
+			/* o0: argmax, then the one-hot vectors */
+			TRY(maxpool(p, o1, h ? o0 : &want_index, h ? in[0] : NULL, n, st->k));
 			if (!h)
 				return maxpool_derivative(p, NULL, NULL, n, st->k);
 			ring_t *idx = malloc(n * sizeof(ring_t));

@@ -108,8 +108,10 @@ static int holder(struct party *p, ring_t *q, const ring_t *x, const ring_t *y, 
 	memset(acc, 0, n * sizeof(ring_t));  /* shares of p = 0 */
 	memset(qacc, 0, n * sizeof(ring_t)); /* shares of q = 0 */
 
+	/* The loop of WP Alg. 8, bit i worth 2^(f-i) ulps of q. */
 	for (unsigned i = 1; i <= f; i++) {
-		/* Step 1: z = y / 2^i, truncating a copy of y's shares (no communication). */
+		/* Step 1: z = y / 2^i, a local truncation (Alg. 11) of a copy of
+		 * y's shares: no communication. */
 		memcpy(z, y, n * sizeof(ring_t));
 		share_truncate(p, z, n, i);
 

@@ -68,10 +68,12 @@ Test(arena, every_allocation_is_aligned_and_disjoint)
 		for (size_t i = 0; i < N; i++) {
 			uint64_t r = rand_next(&st);
 			/* Mostly small, sometimes 0, sometimes larger than a chunk. */
-			len[i] = (r % 16 == 0) ? 0 : (r % 16 == 1) ? 2000 + r % 3000 : (size_t)(r >> 8) % 300;
+			len[i] = (r % 16 == 0)   ? 0
+				 : (r % 16 == 1) ? 2000 + r % 3000
+						 : (size_t)(r >> 8) % 300;
 			blk[i] = arena_alloc(&a, len[i]);
-			cr_assert_not_null(blk[i], "seed=%llu i=%zu len=%zu", (unsigned long long)seed, i,
-					   len[i]);
+			cr_assert_not_null(blk[i], "seed=%llu i=%zu len=%zu",
+					   (unsigned long long)seed, i, len[i]);
 			cr_assert(is_aligned(blk[i]), "seed=%llu i=%zu len=%zu p=%p",
 				  (unsigned long long)seed, i, len[i], (void *)blk[i]);
 			for (size_t j = 0; j < len[i]; j++)
@@ -80,7 +82,8 @@ Test(arena, every_allocation_is_aligned_and_disjoint)
 		/* No later allocation overwrote an earlier one. */
 		for (size_t i = 0; i < N; i++)
 			for (size_t j = 0; j < len[i]; j++)
-				cr_assert_eq(blk[i][j], pattern(i, j), "seed=%llu block=%zu byte=%zu",
+				cr_assert_eq(blk[i][j], pattern(i, j),
+					     "seed=%llu block=%zu byte=%zu",
 					     (unsigned long long)seed, i, j);
 		arena_finish(&a);
 	}

@@ -26,7 +26,8 @@ static uint64_t mono_ns(void)
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
+			       .tv_nsec = (long)(ns % 1000000000u) };
 	while (nanosleep(&ts, &ts) != 0)
 		;
 }
@@ -47,7 +48,9 @@ static struct channel *make_channel(void)
 static int send_bytes(struct channel *ch, const void *data, uint64_t n_bytes, uint32_t round,
 		      uint64_t arrival_ns)
 {
-	struct channel_header hdr = { .n_bytes = n_bytes, .arrival_ns = arrival_ns, .round = round };
+	struct channel_header hdr = { .n_bytes = n_bytes,
+				      .arrival_ns = arrival_ns,
+				      .round = round };
 	return channel_send(ch, data, &hdr);
 }
 
@@ -101,16 +104,20 @@ Test(channel, fifo_order_of_many_messages_of_varying_sizes)
 						      .round = round[i] };
 			cr_assert_eq(channel_send(ch, buf, &hdr), 0, "seed=%llu i=%zu",
 				     (unsigned long long)seed, i);
-			cr_assert_eq(hdr.seq, (uint32_t)i, "seed=%llu i=%zu", (unsigned long long)seed, i);
+			cr_assert_eq(hdr.seq, (uint32_t)i, "seed=%llu i=%zu",
+				     (unsigned long long)seed, i);
 		}
 		for (size_t i = 0; i < N; i++) {
 			struct channel_header hdr;
 			memset(buf, 0, sizeof(buf));
 			cr_assert_eq(channel_recv(ch, buf, len[i], 0, &hdr), 0, "seed=%llu i=%zu",
 				     (unsigned long long)seed, i);
-			cr_assert_eq(hdr.seq, (uint32_t)i, "seed=%llu i=%zu", (unsigned long long)seed, i);
-			cr_assert_eq(hdr.n_bytes, len[i], "seed=%llu i=%zu", (unsigned long long)seed, i);
-			cr_assert_eq(hdr.round, round[i], "seed=%llu i=%zu", (unsigned long long)seed, i);
+			cr_assert_eq(hdr.seq, (uint32_t)i, "seed=%llu i=%zu",
+				     (unsigned long long)seed, i);
+			cr_assert_eq(hdr.n_bytes, len[i], "seed=%llu i=%zu",
+				     (unsigned long long)seed, i);
+			cr_assert_eq(hdr.round, round[i], "seed=%llu i=%zu",
+				     (unsigned long long)seed, i);
 			cr_assert_eq(hdr.arrival_ns, arrival[i], "seed=%llu i=%zu",
 				     (unsigned long long)seed, i);
 			for (size_t j = 0; j < len[i]; j++)
@@ -304,11 +311,11 @@ Test(channel, send_after_close_is_closed)
 }
 
 struct blocked_recv {
-	struct channel *ch;   /* channel to receive from */
-	uint64_t timeout_ns;  /* passed to channel_recv */
-	int rc;               /* what channel_recv returned */
-	uint64_t done_ns;     /* monotonic time it returned */
-	uint64_t value;       /* payload, when one came */
+	struct channel *ch;  /* channel to receive from */
+	uint64_t timeout_ns; /* passed to channel_recv */
+	int rc;              /* what channel_recv returned */
+	uint64_t done_ns;    /* monotonic time it returned */
+	uint64_t value;      /* payload, when one came */
 };
 
 static void *recv_thread(void *v)
@@ -332,8 +339,8 @@ Test(channel, close_wakes_a_receiver_blocked_in_another_thread, .timeout = 20)
 		channel_close(br.ch, ERROR_FAULT);
 		pthread_join(t, NULL);
 		cr_assert_eq(br.rc, ERROR_CLOSED, "k=%d rc=%d", k, br.rc);
-		cr_assert_lt(br.done_ns - t_close, 200 * MS, "k=%d: woke %llu ns after the close", k,
-			     (unsigned long long)(br.done_ns - t_close));
+		cr_assert_lt(br.done_ns - t_close, 200 * MS, "k=%d: woke %llu ns after the close",
+			     k, (unsigned long long)(br.done_ns - t_close));
 		channel_destroy(br.ch);
 	}
 }
@@ -366,12 +373,13 @@ Test(channel, receive_times_out_after_about_the_timeout, .timeout = 20)
 		uint64_t t0 = mono_ns();
 		int rc = channel_recv(ch, &v, sizeof(v), timeout_ms[k] * MS, &hdr);
 		uint64_t elapsed = mono_ns() - t0;
-		cr_assert_eq(rc, ERROR_TIMEOUT, "timeout=%llu ms rc=%d", (unsigned long long)timeout_ms[k],
-			     rc);
+		cr_assert_eq(rc, ERROR_TIMEOUT, "timeout=%llu ms rc=%d",
+			     (unsigned long long)timeout_ms[k], rc);
 		cr_assert_geq(elapsed, timeout_ms[k] * MS, "timeout=%llu ms elapsed=%llu ns",
 			      (unsigned long long)timeout_ms[k], (unsigned long long)elapsed);
-		cr_assert_lt(elapsed, timeout_ms[k] * MS + 150 * MS, "timeout=%llu ms elapsed=%llu ns",
-			     (unsigned long long)timeout_ms[k], (unsigned long long)elapsed);
+		cr_assert_lt(elapsed, timeout_ms[k] * MS + 150 * MS,
+			     "timeout=%llu ms elapsed=%llu ns", (unsigned long long)timeout_ms[k],
+			     (unsigned long long)elapsed);
 		/* A timeout consumes nothing: a later message is still received. */
 		uint64_t x = 42;
 		cr_assert_eq(send_bytes(ch, &x, sizeof(x), 1, 0), 0);

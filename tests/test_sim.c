@@ -20,7 +20,8 @@ static uint64_t rand_next(uint64_t *state)
 
 static void sleep_ns(uint64_t ns)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u) };
+	struct timespec ts = { .tv_sec = (time_t)(ns / 1000000000u),
+			       .tv_nsec = (long)(ns % 1000000000u) };
 	while (nanosleep(&ts, &ts) != 0)
 		;
 }
@@ -57,11 +58,11 @@ struct op {
 #define SCRIPT_MAX_OPS 160
 
 struct script_arg {
-	const struct op *ops;           /* the whole script, shared read-only */
-	size_t n_ops;                   /* its length */
+	const struct op *ops;            /* the whole script, shared read-only */
+	size_t n_ops;                    /* its length */
 	uint64_t now_ns[SCRIPT_MAX_OPS]; /* this party's clock after each of its ops */
-	size_t n_done;                  /* this party's ops completed */
-	uint64_t n_calls;               /* p->n_ops at the end (send/recv calls) */
+	size_t n_done;                   /* this party's ops completed */
+	uint64_t n_calls;                /* p->n_ops at the end (send/recv calls) */
 };
 
 /* Payload byte j of the seq-th message on link from->to. */
@@ -80,8 +81,9 @@ static int check(struct party *p, const unsigned char *buf, int from, uint32_t s
 {
 	for (size_t j = 0; j < n; j++)
 		if (buf[j] != payload_byte(from, p->id, seq, j))
-			return party_fail(p, ERROR_PROTOCOL, "P%d: message %u from P%d wrong at byte %zu",
-					  p->id, seq, from, j);
+			return party_fail(p, ERROR_PROTOCOL,
+					  "P%d: message %u from P%d wrong at byte %zu", p->id, seq,
+					  from, j);
 	return 0;
 }
 
@@ -163,8 +165,8 @@ static const struct stats_counters *total(const struct sim_result *res, int part
 /* ---- A worked example -------------------------------------------------------------------- */
 
 struct ring_arg {
-	uint64_t x[16]; /* P0: the values sent; after the run, what came back */
-	uint8_t tag[3]; /* P0 -> P1 small side message */
+	uint64_t x[16];      /* P0: the values sent; after the run, what came back */
+	uint8_t tag[3];      /* P0 -> P1 small side message */
 	uint8_t tag_seen[3]; /* P1: what it received */
 };
 
@@ -248,7 +250,8 @@ Test(sim, config_defaults_are_documented_values)
 	for (int i = 0; i < PARTY_COUNT; i++)
 		for (int j = 0; j < PARTY_COUNT; j++) {
 			cr_assert_eq(cfg.net.link[i][j].latency_ns, 0, "i=%d j=%d", i, j);
-			cr_assert_float_eq(cfg.net.link[i][j].bandwidth_Bps, 0.0, 0.0, "i=%d j=%d", i, j);
+			cr_assert_float_eq(cfg.net.link[i][j].bandwidth_Bps, 0.0, 0.0, "i=%d j=%d",
+					   i, j);
 		}
 }
 
@@ -277,7 +280,8 @@ Test(sim, chain_of_k_dependent_messages_is_k_rounds, .timeout = 20)
 				if ((int)((i + 1) % 3) == q || (int)(i % 3) == q)
 					want = (uint32_t)(i + 1);
 			cr_assert_eq(res.party[q].rounds, want, "k=%zu party=%d", k, q);
-			cr_assert_eq(total(&res, q)->rounds, want, "k=%zu party=%d (root node)", k, q);
+			cr_assert_eq(total(&res, q)->rounds, want, "k=%zu party=%d (root node)", k,
+				     q);
 		}
 		sim_result_finish(&res);
 	}
@@ -362,13 +366,15 @@ Test(sim, bytes_and_messages_per_link_and_direction, .timeout = 20)
 					uint64_t r = rand_next(&st);
 					sizes[i][j][m] = (r % 5 == 0) ? 0 : (size_t)(r >> 8) % 3000;
 					want_bytes[i][j] += sizes[i][j][m];
-					ops[n++] = (struct op){ i, OP_SEND, j, sizes[i][j][m], NULL };
+					ops[n++] =
+						(struct op){ i, OP_SEND, j, sizes[i][j][m], NULL };
 				}
 			}
 		for (int j = 0; j < 3; j++)
 			for (int i = 0; i < 3; i++)
 				for (size_t m = 0; i != j && m < want_msgs[i][j]; m++)
-					ops[n++] = (struct op){ j, OP_RECV, i, sizes[i][j][m], NULL };
+					ops[n++] =
+						(struct op){ j, OP_RECV, i, sizes[i][j][m], NULL };
 		struct sim_config cfg;
 		config_net(&cfg, "lat=1ms,bw=100MB/s");
 		struct script_arg arg[PARTY_COUNT];
@@ -378,26 +384,30 @@ Test(sim, bytes_and_messages_per_link_and_direction, .timeout = 20)
 		for (int i = 0; i < 3; i++) {
 			const struct stats_counters *c = total(&res, i);
 			for (int j = 0; j < 3; j++) {
-				cr_assert_eq(c->bytes_sent[j], want_bytes[i][j], "seed=%llu P%d->P%d",
-					     (unsigned long long)seed, i, j);
+				cr_assert_eq(c->bytes_sent[j], want_bytes[i][j],
+					     "seed=%llu P%d->P%d", (unsigned long long)seed, i, j);
 				cr_assert_eq(c->msgs_sent[j], want_msgs[i][j], "seed=%llu P%d->P%d",
 					     (unsigned long long)seed, i, j);
-				cr_assert_eq(c->bytes_recv[j], want_bytes[j][i], "seed=%llu P%d<-P%d",
-					     (unsigned long long)seed, i, j);
+				cr_assert_eq(c->bytes_recv[j], want_bytes[j][i],
+					     "seed=%llu P%d<-P%d", (unsigned long long)seed, i, j);
 				cr_assert_eq(c->msgs_recv[j], want_msgs[j][i], "seed=%llu P%d<-P%d",
 					     (unsigned long long)seed, i, j);
 				all_bytes += want_bytes[i][j];
 				all_msgs += want_msgs[i][j];
 			}
-			cr_assert_eq(c->bytes_sent[i], 0, "seed=%llu P%d to itself", (unsigned long long)seed,
-				     i);
-			cr_assert_eq(stats_bytes_sent(c), want_bytes[i][0] + want_bytes[i][1] + want_bytes[i][2],
+			cr_assert_eq(c->bytes_sent[i], 0, "seed=%llu P%d to itself",
+				     (unsigned long long)seed, i);
+			cr_assert_eq(stats_bytes_sent(c),
+				     want_bytes[i][0] + want_bytes[i][1] + want_bytes[i][2],
 				     "seed=%llu P%d", (unsigned long long)seed, i);
-			cr_assert_eq(stats_msgs_sent(c), want_msgs[i][0] + want_msgs[i][1] + want_msgs[i][2],
+			cr_assert_eq(stats_msgs_sent(c),
+				     want_msgs[i][0] + want_msgs[i][1] + want_msgs[i][2],
 				     "seed=%llu P%d", (unsigned long long)seed, i);
 		}
-		cr_assert_eq(sim_result_bytes(&res), all_bytes, "seed=%llu", (unsigned long long)seed);
-		cr_assert_eq(sim_result_msgs(&res), all_msgs, "seed=%llu", (unsigned long long)seed);
+		cr_assert_eq(sim_result_bytes(&res), all_bytes, "seed=%llu",
+			     (unsigned long long)seed);
+		cr_assert_eq(sim_result_msgs(&res), all_msgs, "seed=%llu",
+			     (unsigned long long)seed);
 		cr_assert_eq(res.rounds, all_msgs ? 1u : 0u, "seed=%llu", (unsigned long long)seed);
 		sim_result_finish(&res);
 	}
@@ -415,21 +425,25 @@ static void assert_inclusive(const struct sim_result *res)
 			cr_assert_geq(par, 0, "party=%d node=%zu", q, n);
 			const struct stats_counters *pc = &s->nodes[par].c;
 			for (int k = 0; k < 3; k++) {
-				cr_assert_geq(pc->bytes_sent[k], c->bytes_sent[k], "party=%d node=%s k=%d", q,
-					      s->nodes[n].name, k);
-				cr_assert_geq(pc->msgs_sent[k], c->msgs_sent[k], "party=%d node=%s k=%d", q,
-					      s->nodes[n].name, k);
-				cr_assert_geq(pc->bytes_recv[k], c->bytes_recv[k], "party=%d node=%s k=%d", q,
-					      s->nodes[n].name, k);
-				cr_assert_geq(pc->msgs_recv[k], c->msgs_recv[k], "party=%d node=%s k=%d", q,
-					      s->nodes[n].name, k);
-				cr_assert_geq(pc->wait_ns[k], c->wait_ns[k], "party=%d node=%s k=%d", q,
-					      s->nodes[n].name, k);
+				cr_assert_geq(pc->bytes_sent[k], c->bytes_sent[k],
+					      "party=%d node=%s k=%d", q, s->nodes[n].name, k);
+				cr_assert_geq(pc->msgs_sent[k], c->msgs_sent[k],
+					      "party=%d node=%s k=%d", q, s->nodes[n].name, k);
+				cr_assert_geq(pc->bytes_recv[k], c->bytes_recv[k],
+					      "party=%d node=%s k=%d", q, s->nodes[n].name, k);
+				cr_assert_geq(pc->msgs_recv[k], c->msgs_recv[k],
+					      "party=%d node=%s k=%d", q, s->nodes[n].name, k);
+				cr_assert_geq(pc->wait_ns[k], c->wait_ns[k],
+					      "party=%d node=%s k=%d", q, s->nodes[n].name, k);
 			}
-			cr_assert_geq(pc->sim_ns, c->sim_ns, "party=%d node=%s", q, s->nodes[n].name);
-			cr_assert_geq(pc->wall_ns, c->wall_ns, "party=%d node=%s", q, s->nodes[n].name);
-			cr_assert_geq(pc->cpu_ns, c->cpu_ns, "party=%d node=%s", q, s->nodes[n].name);
-			cr_assert_geq(pc->rounds, c->rounds, "party=%d node=%s", q, s->nodes[n].name);
+			cr_assert_geq(pc->sim_ns, c->sim_ns, "party=%d node=%s", q,
+				      s->nodes[n].name);
+			cr_assert_geq(pc->wall_ns, c->wall_ns, "party=%d node=%s", q,
+				      s->nodes[n].name);
+			cr_assert_geq(pc->cpu_ns, c->cpu_ns, "party=%d node=%s", q,
+				      s->nodes[n].name);
+			cr_assert_geq(pc->rounds, c->rounds, "party=%d node=%s", q,
+				      s->nodes[n].name);
 		}
 	}
 }
@@ -440,8 +454,8 @@ static void assert_inclusive(const struct sim_result *res)
 Test(sim, scopes_nest_accumulate_and_are_inclusive, .timeout = 20)
 {
 	static const struct op ops[] = {
-		PUSH(0, "a"), { 0, OP_SEND, 1, 10, NULL }, PUSH(0, "b"), { 0, OP_SEND, 1, 20, NULL },
-		POP(0), POP(0),
+		PUSH(0, "a"), { 0, OP_SEND, 1, 10, NULL },
+		PUSH(0, "b"), { 0, OP_SEND, 1, 20, NULL }, POP(0), POP(0),
 		PUSH(0, "a"), PUSH(0, "b"), { 0, OP_SEND, 1, 5, NULL }, POP(0), POP(0),
 		PUSH(0, "a"), PUSH(0, "b"), { 0, OP_SEND, 1, 5, NULL }, POP(0), POP(0),
 		PUSH(0, "a"), PUSH(0, "b"), { 0, OP_SEND, 1, 5, NULL }, POP(0), POP(0),
@@ -558,7 +572,8 @@ Test(sim, scopes_deeper_than_the_limit_are_counted_in_the_deepest_one, .timeout 
 	char path[STATS_MAX_DEPTH * 5] = "";
 	size_t used = 0;
 	for (int d = 0; d < kept; d++)
-		used += (size_t)snprintf(path + used, sizeof(path) - used, "%sd%d", d ? "/" : "", d);
+		used += (size_t)snprintf(path + used, sizeof(path) - used, "%sd%d", d ? "/" : "",
+					 d);
 	int deepest = stats_find(s, path);
 	cr_assert_gt(deepest, 0, "path %s", path);
 	cr_assert_eq(s->nodes[deepest].c.bytes_sent[1], 12, "8 B sent below it, 4 B in it");
@@ -575,14 +590,17 @@ Test(sim, scopes_deeper_than_the_limit_are_counted_in_the_deepest_one, .timeout 
 
 /* ---- Virtual clock ------------------------------------------------------------------------ */
 
-static void assert_times(const struct script_arg arg[PARTY_COUNT], const uint64_t *want[PARTY_COUNT],
-			 const size_t n_want[PARTY_COUNT], const char *what)
+static void assert_times(const struct script_arg arg[PARTY_COUNT],
+			 const uint64_t *want[PARTY_COUNT], const size_t n_want[PARTY_COUNT],
+			 const char *what)
 {
 	for (int q = 0; q < PARTY_COUNT; q++) {
-		cr_assert_eq(arg[q].n_done, n_want[q], "%s: party %d did %zu ops", what, q, arg[q].n_done);
+		cr_assert_eq(arg[q].n_done, n_want[q], "%s: party %d did %zu ops", what, q,
+			     arg[q].n_done);
 		for (size_t i = 0; i < n_want[q]; i++)
-			cr_assert_eq(arg[q].now_ns[i], want[q][i], "%s: party %d op %zu: %llu ns, want %llu",
-				     what, q, i, (unsigned long long)arg[q].now_ns[i],
+			cr_assert_eq(arg[q].now_ns[i], want[q][i],
+				     "%s: party %d op %zu: %llu ns, want %llu", what, q, i,
+				     (unsigned long long)arg[q].now_ns[i],
 				     (unsigned long long)want[q][i]);
 	}
 }
@@ -663,13 +681,14 @@ Test(sim, ping_pong_of_n_messages_takes_n_times_latency_plus_transfer, .timeout 
 		struct sim_result res;
 		run_script_ok(&cfg, ops, 2 * n, arg, &res);
 		uint64_t leg = 10 * MS + 500 * US;
-		cr_assert_eq(res.sim_ns, n * leg, "n=%zu sim_ns=%llu", n, (unsigned long long)res.sim_ns);
+		cr_assert_eq(res.sim_ns, n * leg, "n=%zu sim_ns=%llu", n,
+			     (unsigned long long)res.sim_ns);
 		/* Message i arrives at (i + 1) legs. P0 and P1 each do one op per message,
 		 * so message i is op i of its receiver. */
 		for (size_t i = 0; i < n; i++) {
 			int to = 1 - (int)(i % 2);
-			cr_assert_eq(arg[to].now_ns[i], (i + 1) * leg, "n=%zu message=%zu: %llu ns", n, i,
-				     (unsigned long long)arg[to].now_ns[i]);
+			cr_assert_eq(arg[to].now_ns[i], (i + 1) * leg, "n=%zu message=%zu: %llu ns",
+				     n, i, (unsigned long long)arg[to].now_ns[i]);
 		}
 		cr_assert_eq(res.party[n % 2 == 1 ? 1 : 0].sim_ns, n * leg, "n=%zu", n);
 		cr_assert_eq(res.party[n % 2 == 1 ? 0 : 1].sim_ns, (n - 1) * leg, "n=%zu", n);
@@ -695,7 +714,8 @@ Test(sim, exchange_both_sides_see_the_other_message_arrive, .timeout = 20)
 	run_script_ok(&cfg, ops, N_OF(ops), arg, &res);
 	cr_assert_eq(arg[0].now_ns[1], 13 * MS);
 	cr_assert_eq(arg[1].now_ns[1], 11 * MS);
-	/* Exchange: P1 sends at 11 -> arrives 23 ms at P0 (max(13, 23)); P0 sends at 13 -> 25 at P1. */
+	/* Exchange: P1 sends at 11 -> arrives 23 ms at P0 (max(13, 23)); P0 sends at 13 -> 25 at
+	 * P1. */
 	cr_assert_eq(arg[0].now_ns[2], 23 * MS, "%llu", (unsigned long long)arg[0].now_ns[2]);
 	cr_assert_eq(arg[1].now_ns[2], 25 * MS, "%llu", (unsigned long long)arg[1].now_ns[2]);
 	cr_assert_eq(res.sim_ns, 25 * MS);
@@ -715,9 +735,12 @@ Test(sim, per_message_overhead_counts_in_the_transfer_time, .timeout = 20)
 	struct script_arg arg[PARTY_COUNT];
 	struct sim_result res;
 	run_script_ok(&cfg, ops, N_OF(ops), arg, &res);
-	cr_assert_eq(arg[1].now_ns[0], 11 * MS + 24 * US, "%llu", (unsigned long long)arg[1].now_ns[0]);
-	cr_assert_eq(arg[1].now_ns[1], 12 * MS + 48 * US, "%llu", (unsigned long long)arg[1].now_ns[1]);
-	cr_assert_eq(arg[2].now_ns[0], 10 * MS + 24 * US, "an empty message still pays the overhead");
+	cr_assert_eq(arg[1].now_ns[0], 11 * MS + 24 * US, "%llu",
+		     (unsigned long long)arg[1].now_ns[0]);
+	cr_assert_eq(arg[1].now_ns[1], 12 * MS + 48 * US, "%llu",
+		     (unsigned long long)arg[1].now_ns[1]);
+	cr_assert_eq(arg[2].now_ns[0], 10 * MS + 24 * US,
+		     "an empty message still pays the overhead");
 	/* Overhead is network time only; the byte counters are payload. */
 	cr_assert_eq(total(&res, 0)->bytes_sent[1], 2000);
 	cr_assert_eq(total(&res, 0)->bytes_sent[2], 0);
@@ -743,7 +766,8 @@ Test(sim, per_link_overrides_apply_to_the_right_direction, .timeout = 20)
 		{ "lat=1ms", { 0, 2, 2, 4 }, { 3, 3, 3, 5 }, { 1, 1, 4, 4 } },
 		{ "lat=1ms;P0->P2:lat=5ms", { 0, 6, 6, 8 }, { 7, 7, 7, 9 }, { 5, 5, 8, 8 } },
 		{ "lat=1ms;P2->P0:lat=5ms", { 0, 6, 6, 8 }, { 7, 7, 7, 9 }, { 1, 1, 8, 8 } },
-		{ "lat=1ms;P0-P2:lat=5ms", { 0, 10, 10, 12 }, { 11, 11, 11, 13 }, { 5, 5, 12, 12 } },
+		{ "lat=1ms;P0-P2:lat=5ms", { 0, 10, 10, 12 }, { 11, 11, 11, 13 },
+		  { 5, 5, 12, 12 } },
 		{ "lat=1ms;P1->P2:lat=3ms", { 0, 2, 2, 4 }, { 3, 3, 3, 7 }, { 1, 1, 6, 6 } },
 		{ "lat=1ms;P2->P1:lat=3ms", { 0, 2, 2, 4 }, { 3, 3, 3, 7 }, { 1, 1, 4, 4 } },
 	};
@@ -763,7 +787,8 @@ Test(sim, per_link_overrides_apply_to_the_right_direction, .timeout = 20)
 		const size_t n_want[PARTY_COUNT] = { 4, 4, 4 };
 		assert_times(arg, want, n_want, cases[c].spec);
 		for (int q = 0; q < PARTY_COUNT; q++) {
-			cr_assert_eq(res.party[q].sim_ns, want[q][3], "%s party %d", cases[c].spec, q);
+			cr_assert_eq(res.party[q].sim_ns, want[q][3], "%s party %d", cases[c].spec,
+				     q);
 			if (want[q][3] > max)
 				max = want[q][3];
 		}
@@ -787,7 +812,8 @@ static void reference_times(const struct netmodel *net, const struct op *ops, si
 		int me = o->party, k = o->peer;
 		if (o->kind == OP_SEND) {
 			const struct netlink *l = &net->link[me][k];
-			uint64_t start = clock[me] > link_free[me][k] ? clock[me] : link_free[me][k];
+			uint64_t start =
+				clock[me] > link_free[me][k] ? clock[me] : link_free[me][k];
 			link_free[me][k] = start + netmodel_transfer_ns(l, o->n_bytes);
 			queue[me][k][tail[me][k]++] = link_free[me][k] + l->latency_ns;
 		} else if (o->kind == OP_RECV) {
@@ -826,14 +852,16 @@ static size_t random_script(uint64_t *st, struct op *ops, size_t max_ops)
 						pick -= (int)here;
 					}
 				}
-			ops[n++] = (struct op){ to, OP_RECV, from, sizes[from][to][head[from][to]++], NULL };
+			ops[n++] = (struct op){ to, OP_RECV, from,
+						sizes[from][to][head[from][to]++], NULL };
 			pending--;
 		}
 	}
 	for (int i = 0; i < 3; i++)
 		for (int j = 0; j < 3; j++)
 			while (head[i][j] < tail[i][j])
-				ops[n++] = (struct op){ j, OP_RECV, i, sizes[i][j][head[i][j]++], NULL };
+				ops[n++] = (struct op){ j, OP_RECV, i, sizes[i][j][head[i][j]++],
+							NULL };
 	return n;
 }
 
@@ -859,20 +887,22 @@ Test(sim, virtual_clock_matches_a_reference_model_on_random_scripts, .timeout = 
 		struct script_arg arg[PARTY_COUNT];
 		struct sim_result res;
 		int rc = run_script(&cfg, ops, n, arg, &res);
-		cr_assert_eq(rc, 0, "seed=%llu spec=%s: %s", (unsigned long long)seed, spec, res.message);
+		cr_assert_eq(rc, 0, "seed=%llu spec=%s: %s", (unsigned long long)seed, spec,
+			     res.message);
 		uint64_t max = 0;
 		for (int q = 0; q < PARTY_COUNT; q++) {
-			cr_assert_eq(arg[q].n_done, n_want[q], "seed=%llu party=%d", (unsigned long long)seed,
-				     q);
+			cr_assert_eq(arg[q].n_done, n_want[q], "seed=%llu party=%d",
+				     (unsigned long long)seed, q);
 			for (size_t i = 0; i < n_want[q]; i++)
-				cr_assert_eq(arg[q].now_ns[i], want[q][i],
-					     "seed=%llu spec=%s party=%d op=%zu: %llu ns, want %llu",
-					     (unsigned long long)seed, spec, q, i,
-					     (unsigned long long)arg[q].now_ns[i],
-					     (unsigned long long)want[q][i]);
+				cr_assert_eq(
+					arg[q].now_ns[i], want[q][i],
+					"seed=%llu spec=%s party=%d op=%zu: %llu ns, want %llu",
+					(unsigned long long)seed, spec, q, i,
+					(unsigned long long)arg[q].now_ns[i],
+					(unsigned long long)want[q][i]);
 			uint64_t last = n_want[q] ? want[q][n_want[q] - 1] : 0;
-			cr_assert_eq(res.party[q].sim_ns, last, "seed=%llu party=%d", (unsigned long long)seed,
-				     q);
+			cr_assert_eq(res.party[q].sim_ns, last, "seed=%llu party=%d",
+				     (unsigned long long)seed, q);
 			if (last > max)
 				max = last;
 		}
@@ -910,7 +940,8 @@ Test(sim, same_run_twice_gives_identical_simulated_times, .timeout = 20)
 		cr_assert_eq(a[q].n_done, b[q].n_done, "party=%d", q);
 		for (size_t i = 0; i < a[q].n_done; i++)
 			cr_assert_eq(a[q].now_ns[i], b[q].now_ns[i], "party=%d op=%zu", q, i);
-		int mix_a = stats_find(&ra.party[q].stats, "mix"), mix_b = stats_find(&rb.party[q].stats, "mix");
+		int mix_a = stats_find(&ra.party[q].stats, "mix"),
+		    mix_b = stats_find(&rb.party[q].stats, "mix");
 		cr_assert_eq(mix_a, mix_b, "party=%d", q);
 		if (mix_a > 0)
 			cr_assert_eq(ra.party[q].stats.nodes[mix_a].c.sim_ns,
@@ -923,8 +954,8 @@ Test(sim, same_run_twice_gives_identical_simulated_times, .timeout = 20)
 /* ---- Real clock --------------------------------------------------------------------------- */
 
 struct pingpong_arg {
-	int n_round_trips;   /* P0 -> P1 -> P0 repetitions */
-	uint64_t wall_ns;    /* P0: wall time of its function */
+	int n_round_trips; /* P0 -> P1 -> P0 repetitions */
+	uint64_t wall_ns;  /* P0: wall time of its function */
 };
 
 static int pingpong_fn(struct party *p, void *v)
@@ -962,8 +993,10 @@ Test(sim, real_clock_really_waits_for_the_latency, .timeout = 20)
 	cr_assert_geq(a[0].wall_ns, 200 * MS, "P0 wall %llu ns", (unsigned long long)a[0].wall_ns);
 	cr_assert_geq(res.wall_ns, 200 * MS, "run wall %llu ns", (unsigned long long)res.wall_ns);
 	cr_assert_lt(res.wall_ns, 600 * MS, "run wall %llu ns", (unsigned long long)res.wall_ns);
-	cr_assert_geq(res.party[0].sim_ns, 200 * MS, "%llu", (unsigned long long)res.party[0].sim_ns);
-	cr_assert_geq(res.party[1].sim_ns, 180 * MS, "%llu", (unsigned long long)res.party[1].sim_ns);
+	cr_assert_geq(res.party[0].sim_ns, 200 * MS, "%llu",
+		      (unsigned long long)res.party[0].sim_ns);
+	cr_assert_geq(res.party[1].sim_ns, 180 * MS, "%llu",
+		      (unsigned long long)res.party[1].sim_ns);
 	/* Tolerance: simulated time is each party's own monotonic time since its start,
 	 * so it cannot exceed the run's wall time, and lags it by thread start and
 	 * join only: 50 ms is generous even under ThreadSanitizer. */
@@ -1058,7 +1091,8 @@ Test(sim, failing_party_is_reported_and_peers_wake_with_closed, .timeout = 20)
 		for (int use = 0; use < 2; use++) {
 			struct sim_config cfg;
 			config_net(&cfg, "none");
-			struct fail_arg fa = { .failing = f, .code = use ? ERROR_RANGE : ERROR_SHAPE,
+			struct fail_arg fa = { .failing = f,
+					       .code = use ? ERROR_RANGE : ERROR_SHAPE,
 					       .use_party_fail = use };
 			void *args[PARTY_COUNT] = { &fa, &fa, &fa };
 			struct sim_result res;
@@ -1073,19 +1107,22 @@ Test(sim, failing_party_is_reported_and_peers_wake_with_closed, .timeout = 20)
 			} else {
 				char who[16];
 				snprintf(who, sizeof(who), "P%d", f);
-				cr_assert_not_null(strstr(res.message, who), "f=%d: %s", f, res.message);
-				cr_assert_not_null(strstr(res.message, error_strerror(ERROR_SHAPE)), "f=%d: %s", f,
+				cr_assert_not_null(strstr(res.message, who), "f=%d: %s", f,
 						   res.message);
+				cr_assert_not_null(strstr(res.message, error_strerror(ERROR_SHAPE)),
+						   "f=%d: %s", f, res.message);
 			}
 			cr_assert_str_eq(res.party[f].errmsg, res.message, "f=%d use=%d", f, use);
 			cr_assert_eq(res.party[f].err, fa.code, "f=%d use=%d", f, use);
 			for (int q = 0; q < PARTY_COUNT; q++) {
 				if (q == f)
 					continue;
-				cr_assert_eq(res.party[q].err, ERROR_CLOSED, "f=%d use=%d party=%d: %s", f, use, q,
+				cr_assert_eq(res.party[q].err, ERROR_CLOSED,
+					     "f=%d use=%d party=%d: %s", f, use, q,
 					     res.party[q].errmsg);
 			}
-			cr_assert_lt(res.wall_ns, 2000 * MS, "f=%d use=%d: no waiting for the timeout", f, use);
+			cr_assert_lt(res.wall_ns, 2000 * MS,
+				     "f=%d use=%d: no waiting for the timeout", f, use);
 			sim_result_finish(&res);
 		}
 	}
@@ -1119,9 +1156,9 @@ Test(sim, receive_of_the_wrong_size_names_both_sizes, .timeout = 20)
 }
 
 struct early_arg {
-	uint64_t recv_ns;  /* P1: how long its failing receive took */
-	int first_rc;      /* P1: the receive of the queued message */
-	uint64_t value;    /* P1: what it received */
+	uint64_t recv_ns; /* P1: how long its failing receive took */
+	int first_rc;     /* P1: the receive of the queued message */
+	uint64_t value;   /* P1: what it received */
 };
 
 static int early_fn(struct party *p, void *v)
@@ -1237,19 +1274,22 @@ static int bad_peer_fn(struct party *p, void *v)
 		return party_send_u64(p, 0, &x, 1);
 	if (p->id == 2)
 		return party_recv_u64(p, 3, &x, 1);
-	return 0;
+	/* P1: an element count whose byte size overflows size_t. */
+	return party_send_u64(p, 2, &x, SIZE_MAX / 4);
 }
 
-Test(sim, send_to_self_or_unknown_party_is_invalid, .timeout = 20)
+Test(sim, invalid_peer_or_oversized_message_fails_cleanly, .timeout = 20)
 {
 	struct sim_config cfg;
 	config_net(&cfg, "none");
 	struct sim_result res;
 	int rc = sim_run(&cfg, bad_peer_fn, NULL, &res);
-	cr_assert_eq(rc, ERROR_INVAL, "%s", res.message);
-	cr_assert(res.failed_party == 0 || res.failed_party == 2, "%d", res.failed_party);
-	cr_assert_eq(res.party[0].err, ERROR_INVAL);
-	cr_assert_eq(res.party[2].err, ERROR_INVAL);
+	cr_assert(rc == ERROR_INVAL || rc == ERROR_RANGE, "rc=%d %s", rc, res.message);
+	cr_assert_geq(res.failed_party, 0);
+	cr_assert_eq(res.status, res.party[res.failed_party].err);
+	cr_assert_eq(res.party[0].err, ERROR_INVAL, "%s", res.party[0].errmsg);
+	cr_assert_eq(res.party[1].err, ERROR_RANGE, "%s", res.party[1].errmsg);
+	cr_assert_eq(res.party[2].err, ERROR_INVAL, "%s", res.party[2].errmsg);
 	sim_result_finish(&res);
 }
 
@@ -1276,29 +1316,33 @@ Test(sim, fault_at_every_call_of_every_party_fails_cleanly, .timeout = 20)
 			for (uint64_t k = 0; k < n_calls[f] + 3; k++) {
 				cfg.fault_party = f;
 				cfg.fault_at = k;
-				int rc = run_script(&cfg, mixed_protocol, N_OF(mixed_protocol), arg, &res);
+				int rc = run_script(&cfg, mixed_protocol, N_OF(mixed_protocol), arg,
+						    &res);
 				if (k >= n_calls[f]) {
 					cr_assert_eq(rc, 0, "spec=%s f=%d k=%llu: %s", specs[sp], f,
 						     (unsigned long long)k, res.message);
 					sim_result_finish(&res);
 					continue;
 				}
-				cr_assert_eq(rc, ERROR_FAULT, "spec=%s f=%d k=%llu rc=%d: %s", specs[sp], f,
-					     (unsigned long long)k, rc, res.message);
-				cr_assert_eq(res.failed_party, f, "spec=%s f=%d k=%llu", specs[sp], f,
-					     (unsigned long long)k);
-				cr_assert_not_null(strstr(res.message, "injected fault"), "spec=%s f=%d k=%llu: %s",
-						   specs[sp], f, (unsigned long long)k, res.message);
-				cr_assert_eq(res.party[f].err, ERROR_FAULT, "spec=%s f=%d k=%llu", specs[sp], f,
-					     (unsigned long long)k);
+				cr_assert_eq(rc, ERROR_FAULT, "spec=%s f=%d k=%llu rc=%d: %s",
+					     specs[sp], f, (unsigned long long)k, rc, res.message);
+				cr_assert_eq(res.failed_party, f, "spec=%s f=%d k=%llu", specs[sp],
+					     f, (unsigned long long)k);
+				cr_assert_not_null(strstr(res.message, "injected fault"),
+						   "spec=%s f=%d k=%llu: %s", specs[sp], f,
+						   (unsigned long long)k, res.message);
+				cr_assert_eq(res.party[f].err, ERROR_FAULT, "spec=%s f=%d k=%llu",
+					     specs[sp], f, (unsigned long long)k);
 				for (int q = 0; q < PARTY_COUNT; q++)
 					if (q != f)
-						cr_assert(res.party[q].err == 0 || res.party[q].err == ERROR_CLOSED,
-							  "spec=%s f=%d k=%llu party=%d err=%d: %s", specs[sp], f,
-							  (unsigned long long)k, q, res.party[q].err,
-							  res.party[q].errmsg);
-				cr_assert_str_eq(res.party[f].errmsg, res.message, "spec=%s f=%d k=%llu",
-						 specs[sp], f, (unsigned long long)k);
+						cr_assert(res.party[q].err == 0 ||
+								  res.party[q].err == ERROR_CLOSED,
+							  "spec=%s f=%d k=%llu party=%d err=%d: %s",
+							  specs[sp], f, (unsigned long long)k, q,
+							  res.party[q].err, res.party[q].errmsg);
+				cr_assert_str_eq(res.party[f].errmsg, res.message,
+						 "spec=%s f=%d k=%llu", specs[sp], f,
+						 (unsigned long long)k);
 				cr_assert_lt(res.wall_ns, 2000 * MS, "spec=%s f=%d k=%llu: no hang",
 					     specs[sp], f, (unsigned long long)k);
 				sim_result_finish(&res);
@@ -1316,12 +1360,12 @@ Test(sim, fault_at_every_call_of_every_party_fails_cleanly, .timeout = 20)
 /* ---- Keys --------------------------------------------------------------------------------- */
 
 struct key_arg {
-	uint8_t own[32];                   /* first 32 bytes of the private stream */
-	uint8_t common[PARTY_COUNT][32];   /* first 32 bytes of common[k] */
-	int has_common[PARTY_COUNT];       /* copy of p->has_common */
-	int common_ok[PARTY_COUNT];        /* party_common(p, k) == &p->common[k] */
-	int self_null;                     /* party_common(p, own id) == NULL */
-	int out_of_range_null;             /* party_common(p, -1) and (p, 3) are NULL */
+	uint8_t own[32];                 /* first 32 bytes of the private stream */
+	uint8_t common[PARTY_COUNT][32]; /* first 32 bytes of common[k] */
+	int has_common[PARTY_COUNT];     /* copy of p->has_common */
+	int common_ok[PARTY_COUNT];      /* party_common(p, k) == &p->common[k] */
+	int self_null;                   /* party_common(p, own id) == NULL */
+	int out_of_range_null;           /* party_common(p, -1) and (p, 3) are NULL */
 };
 
 static int keys_fn(struct party *p, void *v)
@@ -1344,8 +1388,8 @@ static int keys_fn(struct party *p, void *v)
 		uint8_t theirs[32];
 		TRY(party_exchange(p, k, a->common[k], theirs, sizeof(theirs)));
 		if (memcmp(theirs, a->common[k], sizeof(theirs)) != 0)
-			return party_fail(p, ERROR_PROTOCOL, "P%d: common stream with P%d differs", p->id,
-					  k);
+			return party_fail(p, ERROR_PROTOCOL, "P%d: common stream with P%d differs",
+					  p->id, k);
 	}
 	return 0;
 }
@@ -1376,7 +1420,8 @@ Test(sim, keys_are_shared_by_exactly_the_right_pairs, .timeout = 20)
 		for (int i = 0; i < PARTY_COUNT; i++) {
 			cr_assert(a[i].self_null, "seed=%llu party=%d: own id gives NULL",
 				  (unsigned long long)seed, i);
-			cr_assert(a[i].out_of_range_null, "seed=%llu party=%d", (unsigned long long)seed, i);
+			cr_assert(a[i].out_of_range_null, "seed=%llu party=%d",
+				  (unsigned long long)seed, i);
 			for (int k = 0; k < PARTY_COUNT; k++) {
 				cr_assert_eq(a[i].has_common[k], k != i, "seed=%llu party=%d k=%d",
 					     (unsigned long long)seed, i, k);
@@ -1386,19 +1431,24 @@ Test(sim, keys_are_shared_by_exactly_the_right_pairs, .timeout = 20)
 			}
 		}
 		/* Both ends of a pair draw the same stream. */
-		cr_assert(same32(a[0].common[1], a[1].common[0]), "seed=%llu P0-P1", (unsigned long long)seed);
-		cr_assert(same32(a[0].common[2], a[2].common[0]), "seed=%llu P0-P2", (unsigned long long)seed);
-		cr_assert(same32(a[1].common[2], a[2].common[1]), "seed=%llu P1-P2", (unsigned long long)seed);
+		cr_assert(same32(a[0].common[1], a[1].common[0]), "seed=%llu P0-P1",
+			  (unsigned long long)seed);
+		cr_assert(same32(a[0].common[2], a[2].common[0]), "seed=%llu P0-P2",
+			  (unsigned long long)seed);
+		cr_assert(same32(a[1].common[2], a[2].common[1]), "seed=%llu P1-P2",
+			  (unsigned long long)seed);
 		/* The three pair streams and the three private ones all differ. */
 		const uint8_t *all[6] = { a[0].common[1], a[0].common[2], a[1].common[2],
-					  a[0].own, a[1].own, a[2].own };
+					  a[0].own,       a[1].own,       a[2].own };
 		for (int x = 0; x < 6; x++)
 			for (int y = x + 1; y < 6; y++)
 				cr_assert(!same32(all[x], all[y]), "seed=%llu streams %d and %d",
 					  (unsigned long long)seed, x, y);
 		/* P2 holds P0-P2 and P1-P2 only, neither of which is P0-P1. */
-		cr_assert(!same32(a[2].common[0], a[0].common[1]), "seed=%llu", (unsigned long long)seed);
-		cr_assert(!same32(a[2].common[1], a[0].common[1]), "seed=%llu", (unsigned long long)seed);
+		cr_assert(!same32(a[2].common[0], a[0].common[1]), "seed=%llu",
+			  (unsigned long long)seed);
+		cr_assert(!same32(a[2].common[1], a[0].common[1]), "seed=%llu",
+			  (unsigned long long)seed);
 	}
 }
 
@@ -1414,8 +1464,10 @@ Test(sim, same_seed_same_streams_other_seed_other_streams, .timeout = 20)
 		for (int k = 0; k < PARTY_COUNT; k++) {
 			if (k == i)
 				continue;
-			cr_assert(same32(a[i].common[k], b[i].common[k]), "seed=42 party=%d k=%d", i, k);
-			cr_assert(!same32(a[i].common[k], c[i].common[k]), "seeds 42/43 party=%d k=%d", i, k);
+			cr_assert(same32(a[i].common[k], b[i].common[k]), "seed=42 party=%d k=%d",
+				  i, k);
+			cr_assert(!same32(a[i].common[k], c[i].common[k]),
+				  "seeds 42/43 party=%d k=%d", i, k);
 		}
 	}
 }
