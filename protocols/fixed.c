@@ -4,7 +4,9 @@
 
 double fixed_max(unsigned frac_bits)
 {
-	return ldexp(1.0, FIXED_LIMIT_BITS - (int)frac_bits) - ldexp(1.0, -(int)frac_bits);
+	/* The largest double below 2^62 is 2^62 - 2^9 (53-bit mantissa). */
+	return ldexp(1.0, FIXED_LIMIT_BITS - (int)frac_bits) -
+	       ldexp(1.0, FIXED_LIMIT_BITS - 53 - (int)frac_bits);
 }
 
 int fixed_encode(ring_t *out, double x, unsigned frac_bits)

@@ -17,7 +17,8 @@
 #define FIXED_MAX_FRAC_BITS 40
 #define FIXED_LIMIT_BITS 62  /* |encoded| < 2^62 */
 
-/* Largest encodable magnitude for frac_bits (just under 2^(62 - frac_bits)). */
+/* Largest encodable magnitude for frac_bits: the largest double whose
+ * encoding is below 2^62, i.e. (2^62 - 2^9) / 2^frac_bits. */
 double fixed_max(unsigned frac_bits);
 
 /* Round x to the nearest multiple of 2^-frac_bits. ERROR_RANGE if it does

@@ -39,7 +39,6 @@ static void *party_main(void *v)
 	struct runner *run = ta->run;
 	struct party *p = &run->party[ta->id];
 
-	p->start_mono_ns = party_mono_ns();
 	p->cpu_mark_ns = party_thread_cpu_ns();
 	stats_open_root(p);
 	int rc = run->fn(p, run->arg[ta->id]);
@@ -159,7 +158,10 @@ int sim_run(const struct sim_config *cfg, sim_fn fn, void *const args[PARTY_COUN
 	pthread_t tid[PARTY_COUNT];
 	struct thread_arg targ[PARTY_COUNT];
 	int started = 0;
+	/* One start time for all: real-clock arrival times are relative to it. */
 	uint64_t t0 = party_mono_ns();
+	for (int i = 0; i < PARTY_COUNT; i++)
+		run->party[i].start_mono_ns = t0;
 	if (init_rc == 0) {
 		for (; started < PARTY_COUNT; started++) {
 			targ[started].run = run;

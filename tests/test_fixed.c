@@ -53,9 +53,10 @@ Test(fixed, largest_values_fit_and_beyond_is_refused)
 	ring_t x;
 	double max = fixed_max(13);
 	cr_assert_eq(fixed_encode(&x, max, 13), 0);
-	cr_assert_eq(x, ((ring_t)1 << 62) - 1, "largest encodable is 2^62 - 1");
+	cr_assert_eq(x, ((ring_t)1 << 62) - 512, "largest encodable double is 2^62 - 2^9");
 	cr_assert_eq(fixed_encode(&x, -max, 13), 0);
-	cr_assert_eq(x, (ring_t)0 - (((ring_t)1 << 62) - 1));
+	cr_assert_eq(x, (ring_t)0 - (((ring_t)1 << 62) - 512));
+	cr_assert_eq(fixed_encode(&x, nextafter(max, INFINITY), 13), ERROR_RANGE);
 	cr_assert_eq(fixed_encode(&x, ldexp(1.0, 49), 13), ERROR_RANGE, "2^49 * 2^13 = 2^62 is out");
 	cr_assert_eq(fixed_encode(&x, -ldexp(1.0, 49), 13), ERROR_RANGE);
 	cr_assert_eq(fixed_encode(&x, INFINITY, 13), ERROR_RANGE);

@@ -629,8 +629,10 @@ Test(sim, back_to_back_messages_queue_on_a_link, .timeout = 20)
 	struct sim_result res;
 
 	/* Two 1000-byte sends: the second waits for the first to leave. */
-	static const struct op two[] = { { 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 1, 1000, NULL },
-					 { 1, OP_RECV, 0, 1000, NULL }, { 1, OP_RECV, 0, 1000, NULL } };
+	static const struct op two[] = {
+		{ 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 1, 1000, NULL },
+		{ 1, OP_RECV, 0, 1000, NULL }, { 1, OP_RECV, 0, 1000, NULL },
+	};
 	run_script_ok(&cfg, two, N_OF(two), arg, &res);
 	cr_assert_eq(arg[1].now_ns[0], 11 * MS);
 	cr_assert_eq(arg[1].now_ns[1], 12 * MS);
@@ -638,16 +640,20 @@ Test(sim, back_to_back_messages_queue_on_a_link, .timeout = 20)
 	sim_result_finish(&res);
 
 	/* 1000 then 3000 bytes: 10 + 1 ms, then 10 + 1 + 3 ms. */
-	static const struct op mixed[] = { { 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 1, 3000, NULL },
-					   { 1, OP_RECV, 0, 1000, NULL }, { 1, OP_RECV, 0, 3000, NULL } };
+	static const struct op mixed[] = {
+		{ 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 1, 3000, NULL },
+		{ 1, OP_RECV, 0, 1000, NULL }, { 1, OP_RECV, 0, 3000, NULL },
+	};
 	run_script_ok(&cfg, mixed, N_OF(mixed), arg, &res);
 	cr_assert_eq(arg[1].now_ns[0], 11 * MS);
 	cr_assert_eq(arg[1].now_ns[1], 14 * MS);
 	sim_result_finish(&res);
 
 	/* Different links do not queue behind each other. */
-	static const struct op fan[] = { { 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 2, 1000, NULL },
-					 { 1, OP_RECV, 0, 1000, NULL }, { 2, OP_RECV, 0, 1000, NULL } };
+	static const struct op fan[] = {
+		{ 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 2, 1000, NULL },
+		{ 1, OP_RECV, 0, 1000, NULL }, { 2, OP_RECV, 0, 1000, NULL },
+	};
 	run_script_ok(&cfg, fan, N_OF(fan), arg, &res);
 	cr_assert_eq(arg[1].now_ns[0], 11 * MS);
 	cr_assert_eq(arg[2].now_ns[0], 11 * MS);
@@ -1045,8 +1051,10 @@ Test(sim, real_clock_parties_share_one_start_time, .timeout = 20)
 
 Test(sim, real_clock_paces_messages_by_bandwidth, .timeout = 20)
 {
-	static const struct op ops[] = { { 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 1, 1000, NULL },
-					 { 1, OP_RECV, 0, 1000, NULL }, { 1, OP_RECV, 0, 1000, NULL } };
+	static const struct op ops[] = {
+		{ 0, OP_SEND, 1, 1000, NULL }, { 0, OP_SEND, 1, 1000, NULL },
+		{ 1, OP_RECV, 0, 1000, NULL }, { 1, OP_RECV, 0, 1000, NULL },
+	};
 	struct sim_config cfg;
 	config_net(&cfg, "lat=10ms,bw=100kB/s"); /* 1000 B take 10 ms on the wire */
 	cfg.clock = SIM_CLOCK_REAL;
