@@ -394,37 +394,15 @@ static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t
 	}
 }
 
-/* a_pack <- a[i0 .. i0+mc, k0 .. k0+kc] as MR-row micro-panels. */
-static TARGET void pack_a_avx512(uint64_t *dst, struct view a, size_t i0, size_t mc, size_t k0,
-				 size_t kc)
-{
-	for (size_t ir = 0; ir < mc; ir += MR) {
-		size_t mr = min_size(MR, mc - ir);
-		__mmask8 mk = lanes(mr);
-		if (a.rs == 1) {
-			/* Columns of a are contiguous: copy mr rows per k. */
-			const uint64_t *src = a.p + (i0 + ir) + k0 * a.cs;
-			for (size_t k = 0; k < kc; k++) {
-				store_vec(dst + k * mr, load_vec(src, mk), mk, true);
-				src += a.cs;
-			}
-		} else {
-			const uint64_t *src = a.p + (i0 + ir) * a.rs + k0 * a.cs;
-			transpose_pack(dst, mr, mk, src, a.rs, mr, kc);
-		}
-		dst += mr * kc;
-	}
-}
-
 /* The micro-kernel, instantiated for each (MR_, NV) below:
  *   C tile (mr_ x ncols, ncols <= 8*NV) (+)= A (mr_ x kc) · B (kc x 8*NV)
  * A element (r, k) at a[r*a_rs + k*a_cs]; B packed, element (k, j) at
  * b[k*8*NV + j]; C element (r, j) at c[r*c_rs + j*c_cs], where either
  * c_cs == 1 (C tile stored as is) or c_rs == 1 (the tile is of C^T: it is
  * transposed in registers on the way out). */
-#define KERNEL_ARGS                                                                             \
-	size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs, const uint64_t *b, uint64_t *c, \
-		size_t c_rs, size_t c_cs, size_t ncols, bool overwrite
+#define KERNEL_ARGS                                                                    \
+	size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs, const uint64_t *b, size_t b_rs, \
+		uint64_t *c, size_t c_rs, size_t c_cs, size_t ncols, bool overwrite
 
 INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 {
@@ -444,10 +422,10 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 
 	for (size_t k = 0; k < kc; k++) {
 		size_t o = k * a_cs;
-		__m512i b0 = _mm512_load_si512(b);
-		__m512i b1 = NV > 1 ? _mm512_load_si512(b + 8) : z;
-		__m512i b2 = NV > 2 ? _mm512_load_si512(b + 16) : z;
-		b += 8 * NV;
+		__m512i b0 = _mm512_loadu_si512(b);
+		__m512i b1 = NV > 1 ? _mm512_loadu_si512(b + 8) : z;
+		__m512i b2 = NV > 2 ? _mm512_loadu_si512(b + 16) : z;
+		b += b_rs;
 		/* All multiplies of a row, then its adds: Zen 4 sustains about 10%
 		 * more vpmullq per cycle in this order than with mul/add pairs. */
 #define KERNEL_ROW(r)                                                            \
@@ -520,7 +498,7 @@ typedef void (*kernel_fn)(KERNEL_ARGS);
 #define KERNEL(mr, nv)                                                    \
 	static TARGET void kernel_##mr##_##nv(KERNEL_ARGS)                \
 	{                                                                 \
-		kernel_body(mr, nv, kc, a, a_rs, a_cs, b, c, c_rs, c_cs, ncols, overwrite); \
+		kernel_body(mr, nv, kc, a, a_rs, a_cs, b, b_rs, c, c_rs, c_cs, ncols, overwrite); \
 	}
 #define KERNELS(mr) KERNEL(mr, 1) KERNEL(mr, 2) KERNEL(mr, 3)
 KERNELS(1)
@@ -777,51 +755,42 @@ static TARGET void gemm_dot_avx512(uint64_t *C, struct view a, struct view b, si
 }
 
 /* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n) · b (n x v),
- * m, v >= 2, n >= 1. */
+ * m, v >= 2, n >= 1. A is read in place: on Zen 4 packing it was slower for
+ * every shape measured (the 8-row micro-panel stays in L1 across the jr
+ * loop either way). */
 static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct view a,
 				       struct view b, size_t m, size_t n, size_t v, bool acc)
 {
 	size_t kc_max = slab_depth(n);
+	/* With at most two row tiles each element of B is read once or twice:
+	 * copying it would cost more than it saves. Only a partial last panel
+	 * (not a multiple of 8 wide) is still packed, to pad it with zeros. */
+	bool b_in_place = b.cs == 1 && m <= 2 * MR;
 	for (size_t jc = 0; jc < v; jc += NC) {
 		size_t nc = min_size(NC, v - jc);
-		/* Pack A only if enough B micro-panels reuse it. */
-#ifndef PACK_A_RULE
-#define PACK_A_RULE (nc > 2 * NR)
-#endif
-		bool pack_a = PACK_A_RULE;
+		size_t nc_in_place = b_in_place ? nc & ~(size_t)7 : 0;
 		for (size_t pc = 0; pc < n; pc += kc_max) {
 			size_t kc = min_size(kc_max, n - pc);
 			bool overwrite = pc == 0 && !acc;
-			pack_b_avx512(b_pack, b, pc, kc, jc, nc);
-			for (size_t ic = 0; ic < m; ic += MC) {
-				size_t mc = min_size(MC, m - ic);
-				if (pack_a)
-					pack_a_avx512(a_pack, a, ic, mc, pc, kc);
-#ifdef IR_OUTER
-				for (size_t ir = 0; ir < mc; ir += MR) {
-					size_t mr = min_size(MR, mc - ir);
+			if (nc_in_place < nc) {
+				size_t j0 = nc_in_place - nc_in_place % NR;
+				pack_b_avx512(b_pack + j0 * kc, b, pc, kc, jc + j0, nc - j0);
+			}
+			for (size_t ir = 0; ir < m; ir += MR) {
+				size_t mr = min_size(MR, m - ir);
+				const uint64_t *ap = a.p + ir * a.rs + pc * a.cs;
 				for (size_t jr = 0; jr < nc; jr += NR) {
 					size_t ncols = min_size(NR, nc - jr);
 					size_t nv = (ncols + 7) / 8;
 					const uint64_t *bp = b_pack + jr * kc;
-#else
-				for (size_t jr = 0; jr < nc; jr += NR) {
-					size_t ncols = min_size(NR, nc - jr);
-					size_t nv = (ncols + 7) / 8;
-					const uint64_t *bp = b_pack + jr * kc;
-					for (size_t ir = 0; ir < mc; ir += MR) {
-						size_t mr = min_size(MR, mc - ir);
-#endif
-						uint64_t *cp = C + (ic + ir) * c_rs + (jc + jr) * c_cs;
-						if (pack_a) {
-							kernels[mr - 1][nv - 1](kc, a_pack + ir * kc, 1, mr, bp, cp,
-										c_rs, c_cs, ncols, overwrite);
-						} else {
-							const uint64_t *ap = a.p + (ic + ir) * a.rs + pc * a.cs;
-							kernels[mr - 1][nv - 1](kc, ap, a.rs, a.cs, bp, cp, c_rs,
-										c_cs, ncols, overwrite);
-						}
+					size_t b_rs = 8 * nv;
+					if (jr + ncols <= nc_in_place) {
+						bp = b.p + pc * b.rs + jc + jr;
+						b_rs = b.rs;
 					}
+					uint64_t *cp = C + ir * c_rs + (jc + jr) * c_cs;
+					kernels[mr - 1][nv - 1](kc, ap, a.rs, a.cs, bp, b_rs, cp, c_rs, c_cs,
+								ncols, overwrite);
 				}
 			}
 		}
