@@ -1,4 +1,5 @@
 /* snn: the command line of the SecureNN simulator. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -51,6 +52,11 @@ static int help_main(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Message and scratch buffers of a few MB are allocated and freed at every
+	 * step; keep them in the heap instead of mmap/munmap, so they are not
+	 * faulted in and zeroed by the kernel again each time. */
+	mallopt(M_MMAP_THRESHOLD, 1 << 30);
+	mallopt(M_TRIM_THRESHOLD, 1 << 30);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -280,31 +280,68 @@ static uint16_t lemire_threshold(unsigned s)
 	return (uint16_t)(65536u % s);
 }
 
+/* j uniform in [0, s - 1] from a 16-bit word: Lemire's multiply-shift,
+ * redrawing (from g) the few words that would bias it. */
+static inline unsigned bounded(uint16_t word, unsigned s, const uint16_t *thr, struct prg *g)
+{
+	uint32_t prod = (uint32_t)word * s;
+	while ((uint16_t)prod < thr[s]) {
+		uint16_t extra;
+		prg_bytes(g, &extra, sizeof(extra));
+		prod = (uint32_t)extra * s;
+	}
+	return prod >> 16;
+}
+
 void zp_permutations(uint8_t *perm, struct prg *g, size_t n)
 {
-	enum { CHUNK = 64, DRAWS = 63 };
+	enum { CHUNK = 64, DRAWS = 63, WAYS = 4 };
 	uint16_t thr[65];
 	for (unsigned s = 1; s <= 64; s++)
 		thr[s] = lemire_threshold(s);
+	uint8_t identity[64];
+	for (int k = 0; k < 64; k++)
+		identity[k] = (uint8_t)k;
 	uint16_t rnd[CHUNK * DRAWS];
 	for (size_t base = 0; base < n; base += CHUNK) {
 		size_t m = n - base < CHUNK ? n - base : CHUNK;
 		prg_bytes(g, rnd, m * DRAWS * sizeof(uint16_t));
-		const uint16_t *r = rnd;
-		for (size_t e = 0; e < m; e++) {
-			uint8_t *a = perm + (base + e) * 64;
-			for (int k = 0; k < 64; k++)
-				a[k] = (uint8_t)k;
+		size_t e = 0;
+		/* Four shuffles at a time: four independent chains of swaps. */
+		for (; e + WAYS <= m; e += WAYS) {
+			uint8_t *a0 = perm + (base + e) * 64, *a1 = a0 + 64, *a2 = a1 + 64, *a3 = a2 + 64;
+			const uint16_t *r0 = rnd + e * DRAWS, *r1 = r0 + DRAWS, *r2 = r1 + DRAWS,
+				       *r3 = r2 + DRAWS;
+			memcpy(a0, identity, 64);
+			memcpy(a1, identity, 64);
+			memcpy(a2, identity, 64);
+			memcpy(a3, identity, 64);
 			for (unsigned k = 63; k >= 1; k--) {
-				/* j uniform in [0, k]: multiply-shift, reject the few biased words. */
-				unsigned s = k + 1;
-				uint32_t prod = (uint32_t)*r++ * s;
-				while ((uint16_t)prod < thr[s]) {
-					uint16_t extra;
-					prg_bytes(g, &extra, sizeof(extra));
-					prod = (uint32_t)extra * s;
+				unsigned s = k + 1, t = 63 - k;
+				uint32_t p0 = (uint32_t)r0[t] * s, p1 = (uint32_t)r1[t] * s;
+				uint32_t p2 = (uint32_t)r2[t] * s, p3 = (uint32_t)r3[t] * s;
+				unsigned j0, j1, j2, j3;
+				if ((uint16_t)p0 < thr[s] || (uint16_t)p1 < thr[s] ||
+				    (uint16_t)p2 < thr[s] || (uint16_t)p3 < thr[s]) {
+					/* Rare: redraw in a fixed order (same at P0 and P1). */
+					j0 = bounded(r0[t], s, thr, g);
+					j1 = bounded(r1[t], s, thr, g);
+					j2 = bounded(r2[t], s, thr, g);
+					j3 = bounded(r3[t], s, thr, g);
+				} else {
+					j0 = p0 >> 16, j1 = p1 >> 16, j2 = p2 >> 16, j3 = p3 >> 16;
 				}
-				unsigned jj = prod >> 16;
+				uint8_t t0 = a0[k], t1 = a1[k], t2 = a2[k], t3 = a3[k];
+				a0[k] = a0[j0], a1[k] = a1[j1], a2[k] = a2[j2], a3[k] = a3[j3];
+				a0[j0] = t0, a1[j1] = t1, a2[j2] = t2, a3[j3] = t3;
+			}
+		}
+		for (; e < m; e++) {
+			uint8_t *a = perm + (base + e) * 64;
+			const uint16_t *r = rnd + e * DRAWS;
+			memcpy(a, identity, 64);
+			for (unsigned k = 63; k >= 1; k--) {
+				unsigned jj = bounded(r[63 - k], k + 1, thr, g);
 				uint8_t t = a[k];
 				a[k] = a[jj];
 				a[jj] = t;

@@ -45,5 +45,50 @@ expect 0 '"bytes":' -- bench conv2d 6,3,2,2 --reps 1 --json
 expect 0 "paper-wan" -- bench matmul 3,4,5 --reps 1 --network paper-wan
 expect 0 "verified" -- bench gemm 16,16,16 --reps 1
 
+# expect_out <stdin text> <expected stdout> -- args...: exact revealed outputs
+expect_out() {
+	local input=$1 want=$2
+	shift 3
+	local got
+	got=$(printf '%b' "$input" | timeout 120 "$snn" "$@" 2>/dev/null | sed 's/,"items".*//')
+	if [ "$got" = "$(printf '%b' "$want")" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		printf 'FAIL: snn %s\n  expected:\n%b\n  got:\n%s\n' "$*" "$want" "$got"
+	fi
+}
+
+expect_out '1.5\n-2.25\n0\n' '1.500000\n0.000000\n0.000000' -- eval relu
+expect_out '1.5\n-2.25\n0\n' '1\n0\n1' -- eval drelu
+expect_out '5 4\n4 5\n7 7\n-1 3\n' '1\n0\n0\n1' -- eval private_compare
+expect_out '3 1 2 9\n5 5 1 0\n' '9.000000 3\n5.000000 1' -- eval maxpool --window 4
+expect_out '3 1 9\n5 5 1\n' '0 0 1\n0 1 0' -- eval dmaxpool --window 3
+expect_out '1 2 3\n0 2 3\n' '3.000000\n2.000000' -- eval select_share
+expect_out '1 2 3 4\n5 6 7 8\n' '19.000000 22.000000\n43.000000 50.000000' -- eval matmul --dims 2,2,2
+expect_out '1 2\n3 4\n' '0.500000\n0.750000' -- eval division
+expect_out '-5\n5\n' '1\n0' -- eval msb --raw
+expect_out '10\n18446744073709551614\n' '10\n18446744073709551614' -- eval share_convert
+expect_out '1.5 2\n-3 0.5\n' '{"protocol":"mul","outputs":[3.000000,-1.500000]' -- eval mul --json
+expect 2 "unknown protocol 'relux'" -- eval relux
+expect 2 "needs --window" -- eval maxpool
+expect 2 "cannot read 'no-such-file'" -- eval relu no-such-file
+printf '1 2\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
+expect 2 "expected 1 value per line, got 2" -- eval relu "${TMPDIR:-/tmp}/snn-cli-$$.txt"
+printf '2 1\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
+expect 2 "division needs 0 <= x <= y" -- eval division "${TMPDIR:-/tmp}/snn-cli-$$.txt"
+printf '1e300\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
+expect 2 "out of range" -- eval relu "${TMPDIR:-/tmp}/snn-cli-$$.txt"
+views=$(mktemp -d)
+printf '1\n-1\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
+expect 0 "drelu on 2 items: 1328 bytes" -- eval drelu "${TMPDIR:-/tmp}/snn-cli-$$.txt" --views "$views"
+if [ -s "$views/P2.txt" ] && grep -q '^msg 1 from P0 round 1 bytes 16 scope drelu/share_convert' "$views/P2.txt"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: --views did not write P2's first message"
+fi
+rm -rf "$views" "${TMPDIR:-/tmp}/snn-cli-$$.txt"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
