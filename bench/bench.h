@@ -45,10 +45,10 @@ struct bench_case {
 };
 
 struct bench_measure {
-	int reps;                   /* measured runs */
-	double wall_s;              /* median wall time of a run */
-	double sim_s;               /* median simulated time */
-	double cpu_s[PARTY_COUNT];  /* median CPU time per party */
+	int reps;                   /* measured repetitions */
+	double wall_s;              /* wall time per repetition (mean) */
+	double sim_s;               /* simulated time per repetition (mean) */
+	double cpu_s[PARTY_COUNT];  /* CPU time per party and repetition (mean) */
 	uint64_t bytes;             /* total bytes sent by all parties (one run) */
 	uint64_t msgs;              /* messages (one run) */
 	uint32_t rounds;            /* rounds (one run) */
