@@ -59,25 +59,16 @@
 
 /* Blocking parameters, in elements. NC is a multiple of NR, MC of MR. */
 #define MR 8   /* rows of the AVX-512 register tile */
-#ifndef NR
-#define NR 24  /* columns of the AVX-512 register tile (3 zmm) */
-#endif
-#ifndef KC
-#define KC 256 /* depth of a packed slab */
-#endif
-#ifndef MC
-#define MC 128 /* rows of a packed A block */
-#endif
-#ifndef NC
-#define NC 384 /* columns of a packed B block */
-#endif
+#define NR 16  /* columns of the AVX-512 register tile (2 zmm) */
+#define KC 512 /* depth of a packed slab */
+#define NC 192 /* columns of a packed B block */
 
 #define GEN_MR 4 /* register tile of the generic kernel */
 #define GEN_NR 4
 
 /* Thread-local packing buffers, shared by both implementations. */
-_Alignas(64) static _Thread_local uint64_t a_pack[MC * KC]; /* A block, mc x kc */
 _Alignas(64) static _Thread_local uint64_t b_pack[KC * NC]; /* B block, kc x nc */
+_Alignas(64) static _Thread_local uint64_t a_pack[MR * KC]; /* A micro-panel, kc x mr */
 
 struct view {
 	const uint64_t *p; /* element (r, c) at p[r*rs + c*cs] */
@@ -156,28 +147,24 @@ static void gemv_generic(uint64_t *c, struct view a, struct view b, size_t n, si
 		}
 		return;
 	}
-	/* Rows of b are contiguous: c += a_k * (row k of b), for each k. */
+	/* Rows of b are contiguous (b.cs == 1): c += a_k * (row k of b), four
+	 * rows at a time. */
 	if (overwrite)
 		memset(c, 0, v * sizeof *c);
-	for (size_t k = 0; k < n; k++) {
+	size_t k = 0;
+	for (; k + 4 <= n; k += 4) {
+		uint64_t a0 = at(a, 0, k), a1 = at(a, 0, k + 1);
+		uint64_t a2 = at(a, 0, k + 2), a3 = at(a, 0, k + 3);
+		const uint64_t *b0 = b.p + k * b.rs, *b1 = b0 + b.rs;
+		const uint64_t *b2 = b1 + b.rs, *b3 = b2 + b.rs;
+		for (size_t j = 0; j < v; j++)
+			c[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
+	}
+	for (; k < n; k++) {
 		uint64_t ak = at(a, 0, k);
 		const uint64_t *bk = b.p + k * b.rs;
 		for (size_t j = 0; j < v; j++)
-			c[j] += ak * bk[j * b.cs];
-	}
-}
-
-/* a_pack (mc x kc, panels of GEN_MR rows, zero padded) <- a[i0.., k0..]. */
-static void pack_a_generic(uint64_t *dst, struct view a, size_t i0, size_t mc, size_t k0,
-			   size_t kc)
-{
-	for (size_t ir = 0; ir < mc; ir += GEN_MR) {
-		size_t mr = min_size(GEN_MR, mc - ir);
-		for (size_t k = 0; k < kc; k++) {
-			for (size_t r = 0; r < GEN_MR; r++)
-				dst[k * GEN_MR + r] = r < mr ? at(a, i0 + ir + r, k0 + k) : 0;
-		}
-		dst += GEN_MR * kc;
+			c[j] += ak * bk[j];
 	}
 }
 
@@ -195,22 +182,26 @@ static void pack_b_generic(uint64_t *dst, struct view b, size_t k0, size_t kc, s
 	}
 }
 
-/* c[0..mr, 0..nr] (row stride ldc) (+)= a panel (4 x kc) · b panel (kc x 4). */
-static void kernel_generic(size_t kc, const uint64_t *a, const uint64_t *b, uint64_t *c,
-			   size_t ldc, size_t mr, size_t nr, bool overwrite)
+/* c[0..mr, 0..nr] (row stride ldc) (+)= a (mr x kc, element (r, k) at
+ * a[r*a_rs + k*a_cs]) · b panel (kc x 4, packed). */
+static void kernel_generic(size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs,
+			   const uint64_t *b, uint64_t *c, size_t ldc, size_t mr, size_t nr,
+			   bool overwrite)
 {
+	/* Rows past mr repeat row 0; their sums are dropped. */
+	const uint64_t *a0 = a, *a1 = mr > 1 ? a + a_rs : a;
+	const uint64_t *a2 = mr > 2 ? a + 2 * a_rs : a, *a3 = mr > 3 ? a + 3 * a_rs : a;
 	uint64_t c00 = 0, c01 = 0, c02 = 0, c03 = 0;
 	uint64_t c10 = 0, c11 = 0, c12 = 0, c13 = 0;
 	uint64_t c20 = 0, c21 = 0, c22 = 0, c23 = 0;
 	uint64_t c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-	for (size_t k = 0; k < kc; k++) {
-		uint64_t a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-		uint64_t b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
-		c00 += a0 * b0, c01 += a0 * b1, c02 += a0 * b2, c03 += a0 * b3;
-		c10 += a1 * b0, c11 += a1 * b1, c12 += a1 * b2, c13 += a1 * b3;
-		c20 += a2 * b0, c21 += a2 * b1, c22 += a2 * b2, c23 += a2 * b3;
-		c30 += a3 * b0, c31 += a3 * b1, c32 += a3 * b2, c33 += a3 * b3;
-		a += GEN_MR;
+	for (size_t k = 0, o = 0; k < kc; k++, o += a_cs) {
+		uint64_t x0 = a0[o], x1 = a1[o], x2 = a2[o], x3 = a3[o];
+		uint64_t y0 = b[0], y1 = b[1], y2 = b[2], y3 = b[3];
+		c00 += x0 * y0, c01 += x0 * y1, c02 += x0 * y2, c03 += x0 * y3;
+		c10 += x1 * y0, c11 += x1 * y1, c12 += x1 * y2, c13 += x1 * y3;
+		c20 += x2 * y0, c21 += x2 * y1, c22 += x2 * y2, c23 += x2 * y3;
+		c30 += x3 * y0, c31 += x3 * y1, c32 += x3 * y2, c33 += x3 * y3;
 		b += GEN_NR;
 	}
 	const uint64_t t[GEN_MR][GEN_NR] = {
@@ -243,16 +234,12 @@ static void gemm_generic(uint64_t *C, struct view a, struct view b, size_t m, si
 			size_t kc = min_size(kc_max, n - pc);
 			bool overwrite = pc == 0 && !acc;
 			pack_b_generic(b_pack, b, pc, kc, jc, nc);
-			for (size_t ic = 0; ic < m; ic += MC) {
-				size_t mc = min_size(MC, m - ic);
-				pack_a_generic(a_pack, a, ic, mc, pc, kc);
+			for (size_t ir = 0; ir < m; ir += GEN_MR) {
+				const uint64_t *ap = a.p + ir * a.rs + pc * a.cs;
 				for (size_t jr = 0; jr < nc; jr += GEN_NR) {
-					for (size_t ir = 0; ir < mc; ir += GEN_MR) {
-						kernel_generic(kc, a_pack + ir * kc, b_pack + jr * kc,
-							       C + (ic + ir) * v + jc + jr, v,
-							       min_size(GEN_MR, mc - ir),
-							       min_size(GEN_NR, nc - jr), overwrite);
-					}
+					kernel_generic(kc, ap, a.rs, a.cs, b_pack + jr * kc,
+						       C + ir * v + jc + jr, v, min_size(GEN_MR, m - ir),
+						       min_size(GEN_NR, nc - jr), overwrite);
 				}
 			}
 		}
@@ -395,22 +382,23 @@ static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t
 	}
 }
 
-/* The micro-kernel, instantiated for each (MR_, NV) below:
- *   C tile (mr_ x ncols, ncols <= 8*NV) (+)= A (mr_ x kc) · B (kc x 8*NV)
- * A element (r, k) at a[r*a_rs + k*a_cs]; B packed, element (k, j) at
- * b[k*8*NV + j]; C element (r, j) at c[r*c_rs + j*c_cs], where either
- * c_cs == 1 (C tile stored as is) or c_rs == 1 (the tile is of C^T: it is
- * transposed in registers on the way out). */
-#define KERNEL_ARGS                                                                    \
+/* The micro-kernel, one per tile shape (MR_ = 1..8 rows, NV = 1..2 zmm):
+ *   C tile (MR_ x ncols, ncols <= 8*NV) (+)= A (MR_ x kc) · B (kc x 8*NV)
+ * A element (r, k) at a[r*a_rs + k*a_cs]; B element (k, j) at b[k*b_rs + j]
+ * (a packed panel, b_rs = 8*NV, or B itself); C element (r, j) at
+ * c[r*c_rs + j*c_cs], where either c_cs == 1 (the tile is stored as is) or
+ * c_rs == 1 (the tile is one of C^T: it is transposed in registers on the
+ * way out). Per k: NV loads of B, MR_ broadcasts of A, MR_*NV vpmullq and
+ * vpaddq into the accumulators c<row><vector>. */
+#define KERNEL_ARGS                                                                             \
 	size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs, const uint64_t *b, size_t b_rs, \
 		uint64_t *c, size_t c_rs, size_t c_cs, size_t ncols, bool overwrite
 
 INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 {
 	const __m512i z = _mm512_setzero_si512();
-	__m512i c00 = z, c01 = z, c02 = z, c10 = z, c11 = z, c12 = z, c20 = z, c21 = z;
-	__m512i c22 = z, c30 = z, c31 = z, c32 = z, c40 = z, c41 = z, c42 = z, c50 = z;
-	__m512i c51 = z, c52 = z, c60 = z, c61 = z, c62 = z, c70 = z, c71 = z, c72 = z;
+	__m512i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+	__m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
 	/* Row pointers; rows past MR_ alias row 0 and are never read. */
 	const uint64_t *a0 = a;
 	const uint64_t *a1 = MR_ > 1 ? a + 1 * a_rs : a;
@@ -425,21 +413,13 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 		size_t o = k * a_cs;
 		__m512i b0 = _mm512_loadu_si512(b);
 		__m512i b1 = NV > 1 ? _mm512_loadu_si512(b + 8) : z;
-		__m512i b2 = NV > 2 ? _mm512_loadu_si512(b + 16) : z;
 		b += b_rs;
-		/* All multiplies of a row, then its adds: Zen 4 sustains about 10%
-		 * more vpmullq per cycle in this order than with mul/add pairs. */
-#define KERNEL_ROW(r)                                                            \
-	if (MR_ > r) {                                                           \
-		__m512i ar = _mm512_set1_epi64((long long)a##r[o]);              \
-		__m512i p0 = _mm512_mullo_epi64(ar, b0);                         \
-		__m512i p1 = NV > 1 ? _mm512_mullo_epi64(ar, b1) : z;            \
-		__m512i p2 = NV > 2 ? _mm512_mullo_epi64(ar, b2) : z;            \
-		c##r##0 = _mm512_add_epi64(c##r##0, p0);                         \
-		if (NV > 1)                                                      \
-			c##r##1 = _mm512_add_epi64(c##r##1, p1);                 \
-		if (NV > 2)                                                      \
-			c##r##2 = _mm512_add_epi64(c##r##2, p2);                 \
+#define KERNEL_ROW(r)                                                                  \
+	if (MR_ > r) {                                                                 \
+		__m512i ar = _mm512_set1_epi64((long long)a##r[o]);                    \
+		c##r##0 = _mm512_add_epi64(c##r##0, _mm512_mullo_epi64(ar, b0));       \
+		if (NV > 1)                                                            \
+			c##r##1 = _mm512_add_epi64(c##r##1, _mm512_mullo_epi64(ar, b1)); \
 	}
 		KERNEL_ROW(0)
 		KERNEL_ROW(1)
@@ -453,17 +433,14 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 	}
 
 	if (c_cs == 1) {
+		/* Lanes of the last vector that fall inside C. */
 		__mmask8 last = lanes(ncols - 8 * (size_t)(NV - 1));
-		if (ncols == 8 * (size_t)NV)
-			last = 0xff;
-#define STORE_ROW(r)                                                                       \
-	if (MR_ > r) {                                                                     \
-		uint64_t *cr = c + r * c_rs;                                               \
-		store_vec(cr, c##r##0, NV == 1 ? last : 0xff, overwrite);                 \
-		if (NV > 1)                                                                \
-			store_vec(cr + 8, c##r##1, NV == 2 ? last : 0xff, overwrite);     \
-		if (NV > 2)                                                                \
-			store_vec(cr + 16, c##r##2, last, overwrite);                     \
+#define STORE_ROW(r)                                                                 \
+	if (MR_ > r) {                                                               \
+		uint64_t *cr = c + r * c_rs;                                         \
+		store_vec(cr, c##r##0, NV == 1 ? last : 0xff, overwrite);           \
+		if (NV > 1)                                                          \
+			store_vec(cr + 8, c##r##1, last, overwrite);                 \
 	}
 		STORE_ROW(0)
 		STORE_ROW(1)
@@ -475,33 +452,32 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 		STORE_ROW(7)
 #undef STORE_ROW
 	} else {
-		/* Tile of C^T: column j of the tile is row j of C, mr_ long. */
+		/* Tile of C^T: its column j is MR_ consecutive elements of C. */
 		__mmask8 rows = lanes((size_t)MR_);
 		__m512i x[8];
-#define STORE_T(q)                                                                          \
-	if (NV > q) {                                                                       \
-		x[0] = c0##q, x[1] = c1##q, x[2] = c2##q, x[3] = c3##q;                     \
-		x[4] = c4##q, x[5] = c5##q, x[6] = c6##q, x[7] = c7##q;                     \
-		transpose8(x);                                                              \
-		size_t w = min_size(8, ncols - 8 * q);                                      \
-		for (size_t j = 0; j < w; j++)                                              \
-			store_vec(c + (8 * q + j) * c_cs, x[j], rows, overwrite);          \
+#define STORE_T(q)                                                                 \
+	if (NV > q) {                                                              \
+		x[0] = c0##q, x[1] = c1##q, x[2] = c2##q, x[3] = c3##q;            \
+		x[4] = c4##q, x[5] = c5##q, x[6] = c6##q, x[7] = c7##q;            \
+		transpose8(x);                                                     \
+		size_t w = min_size(8, ncols - 8 * q);                             \
+		for (size_t j = 0; j < w; j++)                                     \
+			store_vec(c + (8 * q + j) * c_cs, x[j], rows, overwrite); \
 	}
 		STORE_T(0)
 		STORE_T(1)
-		STORE_T(2)
 #undef STORE_T
 	}
 }
 
 typedef void (*kernel_fn)(KERNEL_ARGS);
 
-#define KERNEL(mr, nv)                                                    \
-	static TARGET void kernel_##mr##_##nv(KERNEL_ARGS)                \
-	{                                                                 \
+#define KERNEL(mr, nv)                                                                      \
+	static TARGET void kernel_##mr##_##nv(KERNEL_ARGS)                                  \
+	{                                                                                   \
 		kernel_body(mr, nv, kc, a, a_rs, a_cs, b, b_rs, c, c_rs, c_cs, ncols, overwrite); \
 	}
-#define KERNELS(mr) KERNEL(mr, 1) KERNEL(mr, 2) KERNEL(mr, 3)
+#define KERNELS(mr) KERNEL(mr, 1) KERNEL(mr, 2)
 KERNELS(1)
 KERNELS(2)
 KERNELS(3)
@@ -513,12 +489,12 @@ KERNELS(8)
 #undef KERNELS
 #undef KERNEL
 
-#define KERNEL_ROW_FNS(mr) {kernel_##mr##_1, kernel_##mr##_2, kernel_##mr##_3}
-static const kernel_fn kernels[MR][3] = {
-	KERNEL_ROW_FNS(1), KERNEL_ROW_FNS(2), KERNEL_ROW_FNS(3), KERNEL_ROW_FNS(4),
-	KERNEL_ROW_FNS(5), KERNEL_ROW_FNS(6), KERNEL_ROW_FNS(7), KERNEL_ROW_FNS(8),
+/* kernels[mr - 1][nv - 1] */
+static const kernel_fn kernels[MR][NR / 8] = {
+	{kernel_1_1, kernel_1_2}, {kernel_2_1, kernel_2_2}, {kernel_3_1, kernel_3_2},
+	{kernel_4_1, kernel_4_2}, {kernel_5_1, kernel_5_2}, {kernel_6_1, kernel_6_2},
+	{kernel_7_1, kernel_7_2}, {kernel_8_1, kernel_8_2},
 };
-#undef KERNEL_ROW_FNS
 
 /* c[0 .. 8*NV) (+)= sum_k a[k] * b[k*b_rs + ...], b rows contiguous; only
  * the lanes of `last` in the last vector are read and written. */
@@ -661,40 +637,44 @@ INLINE TARGET __m512i hsum8(__m512i x0, __m512i x1, __m512i x2, __m512i x3, __m5
 				_mm512_shuffle_i64x2(s0123, s4567, 0xee));
 }
 
-/* C tile (mr x nr, mr, nr <= 4, row stride ldc) (+)= A rows · B^T rows^T:
- * C(r, j) = sum_k a[r*lda + k] * bt[j*ldb + k], k < n. Rows and columns
- * past mr, nr repeat the first one and are not stored. */
-static TARGET void dot_tile(uint64_t *c, size_t ldc, const uint64_t *a, size_t lda, size_t mr,
-			    const uint64_t *bt, size_t ldb, size_t nr, size_t n, bool overwrite)
+/* C tile (MI x NJ, both <= 4, row stride ldc) (+)= A rows · B^T rows^T:
+ * C(r, j) = sum_k a[r*lda + k] * bt[j*ldb + k], k < n. Per 8 k: MI + NJ
+ * loads, MI*NJ vpmullq and vpaddq into the accumulators x<row><column>,
+ * reduced across lanes at the end. */
+INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t ldc, const uint64_t *a,
+			    size_t lda, const uint64_t *bt, size_t ldb, size_t n, bool overwrite)
 {
-	const uint64_t *a0 = a, *a1 = mr > 1 ? a + lda : a;
-	const uint64_t *a2 = mr > 2 ? a + 2 * lda : a, *a3 = mr > 3 ? a + 3 * lda : a;
-	const uint64_t *b0 = bt, *b1 = nr > 1 ? bt + ldb : bt;
-	const uint64_t *b2 = nr > 2 ? bt + 2 * ldb : bt, *b3 = nr > 3 ? bt + 3 * ldb : bt;
+	const uint64_t *a0 = a, *a1 = MI > 1 ? a + lda : a;
+	const uint64_t *a2 = MI > 2 ? a + 2 * lda : a, *a3 = MI > 3 ? a + 3 * lda : a;
+	const uint64_t *b0 = bt, *b1 = NJ > 1 ? bt + ldb : bt;
+	const uint64_t *b2 = NJ > 2 ? bt + 2 * ldb : bt, *b3 = NJ > 3 ? bt + 3 * ldb : bt;
 	const __m512i z = _mm512_setzero_si512();
 	__m512i x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
 	__m512i x20 = z, x21 = z, x22 = z, x23 = z, x30 = z, x31 = z, x32 = z, x33 = z;
-#define DOT_ROW(r)                                                             \
-	{                                                                      \
-		__m512i p0 = _mm512_mullo_epi64(va##r, vb0);                   \
-		__m512i p1 = _mm512_mullo_epi64(va##r, vb1);                   \
-		__m512i p2 = _mm512_mullo_epi64(va##r, vb2);                   \
-		__m512i p3 = _mm512_mullo_epi64(va##r, vb3);                   \
-		x##r##0 = _mm512_add_epi64(x##r##0, p0);                       \
-		x##r##1 = _mm512_add_epi64(x##r##1, p1);                       \
-		x##r##2 = _mm512_add_epi64(x##r##2, p2);                       \
-		x##r##3 = _mm512_add_epi64(x##r##3, p3);                       \
+#define DOT_ROW(r)                                                                       \
+	if (MI > r) {                                                                    \
+		x##r##0 = _mm512_add_epi64(x##r##0, _mm512_mullo_epi64(va##r, vb0));     \
+		if (NJ > 1)                                                              \
+			x##r##1 = _mm512_add_epi64(x##r##1, _mm512_mullo_epi64(va##r, vb1)); \
+		if (NJ > 2)                                                              \
+			x##r##2 = _mm512_add_epi64(x##r##2, _mm512_mullo_epi64(va##r, vb2)); \
+		if (NJ > 3)                                                              \
+			x##r##3 = _mm512_add_epi64(x##r##3, _mm512_mullo_epi64(va##r, vb3)); \
 	}
-#define DOT_STEP(load)                                                         \
-	{                                                                      \
-		__m512i va0 = load(a0 + k), va1 = load(a1 + k);                \
-		__m512i va2 = load(a2 + k), va3 = load(a3 + k);                \
-		__m512i vb0 = load(b0 + k), vb1 = load(b1 + k);                \
-		__m512i vb2 = load(b2 + k), vb3 = load(b3 + k);                \
-		DOT_ROW(0)                                                     \
-		DOT_ROW(1)                                                     \
-		DOT_ROW(2)                                                     \
-		DOT_ROW(3)                                                     \
+#define DOT_STEP(load)                                                   \
+	{                                                                \
+		__m512i va0 = load(a0 + k);                              \
+		__m512i va1 = MI > 1 ? load(a1 + k) : z;                 \
+		__m512i va2 = MI > 2 ? load(a2 + k) : z;                 \
+		__m512i va3 = MI > 3 ? load(a3 + k) : z;                 \
+		__m512i vb0 = load(b0 + k);                              \
+		__m512i vb1 = NJ > 1 ? load(b1 + k) : z;                 \
+		__m512i vb2 = NJ > 2 ? load(b2 + k) : z;                 \
+		__m512i vb3 = NJ > 3 ? load(b3 + k) : z;                 \
+		DOT_ROW(0)                                               \
+		DOT_ROW(1)                                               \
+		DOT_ROW(2)                                               \
+		DOT_ROW(3)                                               \
 	}
 	size_t k = 0;
 	for (; k + 8 <= n; k += 8)
@@ -707,18 +687,53 @@ static TARGET void dot_tile(uint64_t *c, size_t ldc, const uint64_t *a, size_t l
 	}
 #undef DOT_STEP
 #undef DOT_ROW
-	/* s01 = (C(0, 0..3), C(1, 0..3)), s23 likewise for rows 2 and 3. */
-	__m512i s01 = hsum8(x00, x01, x02, x03, x10, x11, x12, x13);
-	__m512i s23 = hsum8(x20, x21, x22, x23, x30, x31, x32, x33);
-	__mmask8 cols = lanes(nr);
-	store_vec(c, s01, cols, overwrite);
-	if (mr > 1)
-		store_vec(c + ldc, _mm512_shuffle_i64x2(s01, s01, 0xee), cols, overwrite);
-	if (mr > 2)
-		store_vec(c + 2 * ldc, s23, cols, overwrite);
-	if (mr > 3)
-		store_vec(c + 3 * ldc, _mm512_shuffle_i64x2(s23, s23, 0xee), cols, overwrite);
+	if (NJ == 4) {
+		/* s01 = (C(0, 0..3), C(1, 0..3)), s23 likewise for rows 2 and 3. */
+		__m512i s01 = hsum8(x00, x01, x02, x03, x10, x11, x12, x13);
+		__m512i s23 = hsum8(x20, x21, x22, x23, x30, x31, x32, x33);
+		__mmask8 cols = lanes(4);
+		store_vec(c, s01, cols, overwrite);
+		if (MI > 1)
+			store_vec(c + ldc, _mm512_shuffle_i64x2(s01, s01, 0xee), cols, overwrite);
+		if (MI > 2)
+			store_vec(c + 2 * ldc, s23, cols, overwrite);
+		if (MI > 3)
+			store_vec(c + 3 * ldc, _mm512_shuffle_i64x2(s23, s23, 0xee), cols, overwrite);
+		return;
+	}
+	/* Narrow edge tile: reduce, then write element by element. */
+	_Alignas(64) uint64_t t[16]; /* t[r*4 + j] = C(r, j) */
+	_mm512_store_si512(t, hsum8(x00, x01, x02, x03, x10, x11, x12, x13));
+	_mm512_store_si512(t + 8, hsum8(x20, x21, x22, x23, x30, x31, x32, x33));
+	for (size_t r = 0; r < (size_t)MI; r++) {
+		for (size_t j = 0; j < (size_t)NJ; j++)
+			c[r * ldc + j] = overwrite ? t[r * 4 + j] : c[r * ldc + j] + t[r * 4 + j];
+	}
 }
+
+#define DOT_ARGS                                                                           \
+	uint64_t *c, size_t ldc, const uint64_t *a, size_t lda, const uint64_t *bt, size_t ldb, \
+		size_t n, bool overwrite
+#define DOT_TILE(mi, nj)                                                      \
+	static TARGET void dot_tile_##mi##_##nj(DOT_ARGS)                     \
+	{                                                                     \
+		dot_body(mi, nj, c, ldc, a, lda, bt, ldb, n, overwrite);      \
+	}
+#define DOT_TILES(mi) DOT_TILE(mi, 1) DOT_TILE(mi, 2) DOT_TILE(mi, 3) DOT_TILE(mi, 4)
+DOT_TILES(1)
+DOT_TILES(2)
+DOT_TILES(3)
+DOT_TILES(4)
+#undef DOT_TILES
+#undef DOT_TILE
+
+/* dot_tiles[mi - 1][nj - 1] */
+static void (*const dot_tiles[4][4])(DOT_ARGS) = {
+	{dot_tile_1_1, dot_tile_1_2, dot_tile_1_3, dot_tile_1_4},
+	{dot_tile_2_1, dot_tile_2_2, dot_tile_2_3, dot_tile_2_4},
+	{dot_tile_3_1, dot_tile_3_2, dot_tile_3_3, dot_tile_3_4},
+	{dot_tile_4_1, dot_tile_4_2, dot_tile_4_3, dot_tile_4_4},
+};
 
 /* C (m x v) (+)= a (m x n, rows contiguous) · b (n x v) as m*v dot
  * products along k: no lane is wasted however thin v is. b^T is read in
@@ -748,11 +763,21 @@ static TARGET void gemm_dot_avx512(uint64_t *C, struct view a, struct view b, si
 		for (size_t i = 0; i < m; i += 4) {
 			const uint64_t *ai = a.p + i * a.rs + k0;
 			for (size_t j = 0; j < v; j += 4) {
-				dot_tile(C + i * v + j, v, ai, a.rs, min_size(4, m - i), bt + j * ldb, ldb,
-					 min_size(4, v - j), kc, overwrite);
+				dot_tiles[min_size(4, m - i) - 1][min_size(4, v - j) - 1](
+					C + i * v + j, v, ai, a.rs, bt + j * ldb, ldb, kc, overwrite);
 			}
 		}
 	}
+}
+
+/* a_pack (kc x mr, element (r, k) at [k*mr + r]) <- columns of a
+ * (element (r, k) at a[r + k*a_cs]). */
+static TARGET void pack_a_panel(uint64_t *dst, const uint64_t *a, size_t a_cs, size_t mr,
+				size_t kc)
+{
+	__mmask8 mk = lanes(mr);
+	for (size_t k = 0; k < kc; k++)
+		store_vec(dst + k * mr, load_vec(a + k * a_cs, mk), mk, true);
 }
 
 /* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n) · b (n x v),
@@ -767,6 +792,7 @@ static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, st
 	 * copying it would cost more than it saves. Only a partial last panel
 	 * (not a multiple of 8 wide) is still packed, to pad it with zeros. */
 	bool b_in_place = b.cs == 1 && m <= 2 * MR;
+	bool pack_a = a.rs == 1 && a.cs >= 512 && v > NR;
 	for (size_t jc = 0; jc < v; jc += NC) {
 		size_t nc = min_size(NC, v - jc);
 		size_t nc_in_place = b_in_place ? nc & ~(size_t)7 : 0;
@@ -780,6 +806,12 @@ static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, st
 			for (size_t ir = 0; ir < m; ir += MR) {
 				size_t mr = min_size(MR, m - ir);
 				const uint64_t *ap = a.p + ir * a.rs + pc * a.cs;
+				size_t a_rs = a.rs, a_cs = a.cs;
+				if (pack_a) {
+					pack_a_panel(a_pack, ap, a_cs, mr, kc);
+					ap = a_pack;
+					a_cs = mr;
+				}
 				for (size_t jr = 0; jr < nc; jr += NR) {
 					size_t ncols = min_size(NR, nc - jr);
 					size_t nv = (ncols + 7) / 8;
@@ -790,7 +822,7 @@ static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, st
 						b_rs = b.rs;
 					}
 					uint64_t *cp = C + ir * c_rs + (jc + jr) * c_cs;
-					kernels[mr - 1][nv - 1](kc, ap, a.rs, a.cs, bp, b_rs, cp, c_rs, c_cs,
+					kernels[mr - 1][nv - 1](kc, ap, a_rs, a_cs, bp, b_rs, cp, c_rs, c_cs,
 								ncols, overwrite);
 				}
 			}
@@ -832,7 +864,7 @@ static void gemm_avx512(uint64_t *C, struct view a, struct view b, size_t m, siz
 	double swapped = cost_blocked(transpose(a), v, m);
 	double dot = INFINITY;
 	if (a.cs == 1) {
-		double tiles = (double)((m + 3) & ~(size_t)3) * (double)((v + 3) & ~(size_t)3);
+		double tiles = (double)m * (double)v;
 		double k_waste = (double)round8(n) / (double)n;
 		dot = COST_DOT * tiles * k_waste / 8 + (b.rs != 1 ? COST_PACK * (double)v : 0.0);
 	}

@@ -187,6 +187,25 @@ Test(maxpool, matches_plaintext_on_random_windows, .timeout = 60)
 	}
 }
 
+Test(maxpool, matches_plaintext_on_100000_elements, .timeout = 60)
+{
+	/* 25000 windows of 4 (10^5 elements), values down to tiny differences. */
+	size_t k = 4, n = 25000;
+	uint64_t st = 4242, seed = 4242;
+	ring_t *x = support_alloc(n * k), *max = support_alloc(n), *ind = support_alloc(n);
+	support_fill_signed(&st, x, n * k, 40);
+	for (size_t i = 0; i < n * k; i += 7)
+		x[i] = x[i + 1 < n * k ? i + 1 : i] + (support_rand(&st) & 1); /* near-ties */
+	struct sim_result res;
+	run_mp(seed, OP_MAXPOOL, x, n, k, 1, max, ind, &res);
+	check_windows("maxpool", seed, OP_MAXPOOL, x, n, k, max, ind);
+	cr_assert_eq(sim_result_bytes(&res), (uint64_t)744 * (k - 1) * n);
+	sim_result_finish(&res);
+	free(x);
+	free(max);
+	free(ind);
+}
+
 Test(maxpool, ties_and_all_equal_windows_go_to_the_later_index, .timeout = 30)
 {
 	static const size_t ks[] = { 2, 3, 5, 8 };

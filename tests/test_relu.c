@@ -122,7 +122,7 @@ Test(drelu, range_limits_and_odd_sizes, .timeout = 30)
 
 Test(relu, matches_plaintext_and_keeps_drelu_bits, .timeout = 60)
 {
-	enum { N = 20000 };
+	enum { N = 100000 };
 	ring_t *a = support_alloc(N), *out = support_alloc(N), *bits = support_alloc(N);
 	uint64_t st = 321;
 	support_fill_signed(&st, a, N, 50);
@@ -155,9 +155,11 @@ static int sel_fn(struct party *p, void *v)
 
 Test(select_share, picks_by_bit_and_costs_40_bytes, .timeout = 20)
 {
-	enum { N = 1001 };
-	ring_t al[N], x[N], y[N];
-	ring_t s[3][2][N], o[2][N];
+	enum { N = 100003 };
+	ring_t *al = support_alloc(N), *x = support_alloc(N), *y = support_alloc(N);
+	ring_t(*s)[2][N] = malloc(sizeof(ring_t[3][2][N]));
+	ring_t(*o)[N] = malloc(sizeof(ring_t[2][N]));
+	cr_assert(s && o);
 	uint64_t st = 8;
 	support_fill(&st, x, N);
 	support_fill(&st, y, N);
@@ -176,9 +178,14 @@ Test(select_share, picks_by_bit_and_costs_40_bytes, .timeout = 20)
 	support_run_ok(&cfg, sel_fn, args, &res);
 	for (int i = 0; i < N; i++)
 		cr_assert_eq(o[0][i] + o[1][i], al[i] ? y[i] : x[i], "index %d", i);
-	cr_assert_eq(sim_result_bytes(&res), 40 * N);
+	cr_assert_eq(sim_result_bytes(&res), 40 * (uint64_t)N);
 	cr_assert_leq(res.rounds, 2);
 	sim_result_finish(&res);
+	free(al);
+	free(x);
+	free(y);
+	free(s);
+	free(o);
 }
 
 Test(drelu, a_fault_at_every_message_fails_cleanly, .timeout = 120)
