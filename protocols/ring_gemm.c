@@ -45,7 +45,7 @@
  */
 #include "ring_gemm.h"
 
-#include <math.h>
+#include <float.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -88,6 +88,11 @@ static uint64_t at(struct view x, size_t r, size_t c)
 }
 
 static size_t min_size(size_t a, size_t b)
+{
+	return a < b ? a : b;
+}
+
+static double min_double(double a, double b)
 {
 	return a < b ? a : b;
 }
@@ -637,12 +642,13 @@ INLINE TARGET __m512i hsum8(__m512i x0, __m512i x1, __m512i x2, __m512i x3, __m5
 				_mm512_shuffle_i64x2(s0123, s4567, 0xee));
 }
 
-/* C tile (MI x NJ, both <= 4, row stride ldc) (+)= A rows · B^T rows^T:
- * C(r, j) = sum_k a[r*lda + k] * bt[j*ldb + k], k < n. Per 8 k: MI + NJ
- * loads, MI*NJ vpmullq and vpaddq into the accumulators x<row><column>,
- * reduced across lanes at the end. */
-INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t ldc, const uint64_t *a,
-			    size_t lda, const uint64_t *bt, size_t ldb, size_t n, bool overwrite)
+/* C tile (MI x NJ, both <= 4) (+)= A rows · B^T rows^T:
+ * C(r, j) = sum_k a[r*lda + k] * bt[j*ldb + k], k < n, stored at
+ * c[r*c_rs + j*c_cs]. Per 8 k: MI + NJ loads, MI*NJ vpmullq and vpaddq into
+ * the accumulators x<row><column>, reduced across lanes at the end. */
+INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t c_rs, size_t c_cs,
+			    const uint64_t *a, size_t lda, const uint64_t *bt, size_t ldb, size_t n,
+			    bool overwrite)
 {
 	const uint64_t *a0 = a, *a1 = MI > 1 ? a + lda : a;
 	const uint64_t *a2 = MI > 2 ? a + 2 * lda : a, *a3 = MI > 3 ? a + 3 * lda : a;
@@ -687,37 +693,39 @@ INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t ldc,
 	}
 #undef DOT_STEP
 #undef DOT_ROW
-	if (NJ == 4) {
+	if (NJ == 4 && c_cs == 1) {
 		/* s01 = (C(0, 0..3), C(1, 0..3)), s23 likewise for rows 2 and 3. */
 		__m512i s01 = hsum8(x00, x01, x02, x03, x10, x11, x12, x13);
 		__m512i s23 = hsum8(x20, x21, x22, x23, x30, x31, x32, x33);
 		__mmask8 cols = lanes(4);
 		store_vec(c, s01, cols, overwrite);
 		if (MI > 1)
-			store_vec(c + ldc, _mm512_shuffle_i64x2(s01, s01, 0xee), cols, overwrite);
+			store_vec(c + c_rs, _mm512_shuffle_i64x2(s01, s01, 0xee), cols, overwrite);
 		if (MI > 2)
-			store_vec(c + 2 * ldc, s23, cols, overwrite);
+			store_vec(c + 2 * c_rs, s23, cols, overwrite);
 		if (MI > 3)
-			store_vec(c + 3 * ldc, _mm512_shuffle_i64x2(s23, s23, 0xee), cols, overwrite);
+			store_vec(c + 3 * c_rs, _mm512_shuffle_i64x2(s23, s23, 0xee), cols, overwrite);
 		return;
 	}
-	/* Narrow edge tile: reduce, then write element by element. */
+	/* Narrow tile or transposed C: reduce, then write element by element. */
 	_Alignas(64) uint64_t t[16]; /* t[r*4 + j] = C(r, j) */
 	_mm512_store_si512(t, hsum8(x00, x01, x02, x03, x10, x11, x12, x13));
 	_mm512_store_si512(t + 8, hsum8(x20, x21, x22, x23, x30, x31, x32, x33));
 	for (size_t r = 0; r < (size_t)MI; r++) {
-		for (size_t j = 0; j < (size_t)NJ; j++)
-			c[r * ldc + j] = overwrite ? t[r * 4 + j] : c[r * ldc + j] + t[r * 4 + j];
+		for (size_t j = 0; j < (size_t)NJ; j++) {
+			uint64_t *cj = c + r * c_rs + j * c_cs;
+			*cj = overwrite ? t[r * 4 + j] : *cj + t[r * 4 + j];
+		}
 	}
 }
 
-#define DOT_ARGS                                                                           \
-	uint64_t *c, size_t ldc, const uint64_t *a, size_t lda, const uint64_t *bt, size_t ldb, \
-		size_t n, bool overwrite
+#define DOT_ARGS                                                                        \
+	uint64_t *c, size_t c_rs, size_t c_cs, const uint64_t *a, size_t lda, const uint64_t *bt, \
+		size_t ldb, size_t n, bool overwrite
 #define DOT_TILE(mi, nj)                                                      \
 	static TARGET void dot_tile_##mi##_##nj(DOT_ARGS)                     \
 	{                                                                     \
-		dot_body(mi, nj, c, ldc, a, lda, bt, ldb, n, overwrite);      \
+		dot_body(mi, nj, c, c_rs, c_cs, a, lda, bt, ldb, n, overwrite); \
 	}
 #define DOT_TILES(mi) DOT_TILE(mi, 1) DOT_TILE(mi, 2) DOT_TILE(mi, 3) DOT_TILE(mi, 4)
 DOT_TILES(1)
@@ -735,12 +743,12 @@ static void (*const dot_tiles[4][4])(DOT_ARGS) = {
 	{dot_tile_4_1, dot_tile_4_2, dot_tile_4_3, dot_tile_4_4},
 };
 
-/* C (m x v) (+)= a (m x n, rows contiguous) · b (n x v) as m*v dot
- * products along k: no lane is wasted however thin v is. b^T is read in
- * place when its columns are contiguous, else transposed into b_pack in
- * chunks of k. */
-static TARGET void gemm_dot_avx512(uint64_t *C, struct view a, struct view b, size_t m, size_t n,
-				   size_t v, bool acc)
+/* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n, rows
+ * contiguous) · b (n x v) as m*v dot products along k: no lane is wasted
+ * however thin m or v is. b^T is read in place when its columns are
+ * contiguous, else transposed into b_pack in chunks of k. */
+static TARGET void gemm_dot_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct view a,
+				   struct view b, size_t m, size_t n, size_t v, bool acc)
 {
 	size_t chunk = n, ldb = b.cs;
 	if (b.rs != 1) {
@@ -764,7 +772,8 @@ static TARGET void gemm_dot_avx512(uint64_t *C, struct view a, struct view b, si
 			const uint64_t *ai = a.p + i * a.rs + k0;
 			for (size_t j = 0; j < v; j += 4) {
 				dot_tiles[min_size(4, m - i) - 1][min_size(4, v - j) - 1](
-					C + i * v + j, v, ai, a.rs, bt + j * ldb, ldb, kc, overwrite);
+					C + i * c_rs + j * c_cs, c_rs, c_cs, ai, a.rs, bt + j * ldb, ldb,
+					kc, overwrite);
 			}
 		}
 	}
@@ -856,21 +865,23 @@ static void gemm_avx512(uint64_t *C, struct view a, struct view b, size_t m, siz
 		gemv_avx512(C, b.p, transpose(a), n, m, !acc);
 		return;
 	}
-	/* Three ways, pick the cheapest: the blocked kernel pads v to 8 lanes;
-	 * on the transposed problem C^T = op(B)^T op(A)^T it pads m instead;
-	 * the dot kernel pads n to 8 and m, v to 4 but needs rows of A
-	 * contiguous. */
+	/* Pick the cheapest way: the blocked kernel pads v to 8 lanes; on the
+	 * transposed problem C^T = op(B)^T op(A)^T it pads m instead; the dot
+	 * kernel pads n to 8 but needs rows of its left operand contiguous. */
 	double normal = cost_blocked(b, m, v);
 	double swapped = cost_blocked(transpose(a), v, m);
-	double dot = INFINITY;
-	if (a.cs == 1) {
-		double tiles = (double)m * (double)v;
-		double k_waste = (double)round8(n) / (double)n;
-		dot = COST_DOT * tiles * k_waste / 8 + (b.rs != 1 ? COST_PACK * (double)v : 0.0);
-	}
-	if (dot < normal && dot < swapped)
-		gemm_dot_avx512(C, a, b, m, n, v, acc);
-	else if (swapped < normal)
+	double dot = DBL_MAX, dot_swapped = DBL_MAX;
+	double dot_work = COST_DOT * (double)m * (double)v * (double)round8(n) / (double)n / 8;
+	if (a.cs == 1)
+		dot = dot_work + (b.rs != 1 ? COST_PACK * (double)v : 0.0);
+	if (b.rs == 1)
+		dot_swapped = dot_work + COST_PACK * (double)m;
+	double best = min_double(min_double(normal, swapped), min_double(dot, dot_swapped));
+	if (dot == best)
+		gemm_dot_avx512(C, v, 1, a, b, m, n, v, acc);
+	else if (dot_swapped == best)
+		gemm_dot_avx512(C, 1, v, transpose(b), transpose(a), v, n, m, acc);
+	else if (swapped == best)
 		gemm_blocked_avx512(C, 1, v, transpose(b), transpose(a), v, n, m, acc);
 	else
 		gemm_blocked_avx512(C, v, 1, a, b, m, n, v, acc);

@@ -176,12 +176,18 @@ Test(ring_gemm, paper_shapes_match_naive)
 		check_random(2000 + s, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
-/* Shapes that cross every blocking boundary (KC = 256, MC = 128, NC = 384). */
+/* Shapes that reach every code path of the blocked implementation: k split
+ * into slabs (n > KC = 512), v into blocks (v > NC = 192), B read in place
+ * (m <= 16) with a padded last panel, A micro-panels packed (A transposed
+ * with m >= 512), the dot-product path with B^T packed in chunks of k. */
 Test(ring_gemm, blocking_boundaries_match_naive)
 {
-	check_random(3000, 130, 520, 400);
+	check_random(3000, 130, 1100, 400);
 	check_random(3001, 400, 300, 129);
 	check_random(3002, 9, 1000, 790);
+	check_random(3003, 520, 40, 40);
+	check_random(3004, 64, 9000, 12);
+	check_random(3005, 12, 9000, 64);
 }
 
 Test(ring_gemm, zero_sizes_leave_or_zero_c)
