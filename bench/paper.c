@@ -37,5 +37,10 @@ int paper_decimals(const struct paper_row *row)
 int paper_matches(const struct paper_row *row, double ours)
 {
 	double scale = pow(10.0, paper_decimals(row));
-	return llround(ours * scale) == llround(paper_value(row) * scale);
+	if (llround(ours * scale) == llround(paper_value(row) * scale))
+		return PAPER_MATCH_ROUNDED;
+	/* The paper sometimes truncates (0.4288 MB printed as 0.42). */
+	if ((long long)floor(ours * scale + 1e-9) == llround(paper_value(row) * scale))
+		return PAPER_MATCH_TRUNCATED;
+	return PAPER_MATCH_NO;
 }

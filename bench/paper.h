@@ -24,7 +24,13 @@ double paper_value(const struct paper_row *row);
 /* Decimal places of the printed value ("0.0032" -> 4). */
 int paper_decimals(const struct paper_row *row);
 
-/* 1 if ours, rounded to the printed precision, equals the printed value. */
+enum paper_match {
+	PAPER_MATCH_NO = 0,        /* differs at the printed precision */
+	PAPER_MATCH_ROUNDED = 1,   /* ours rounded to the printed digits is the printed value */
+	PAPER_MATCH_TRUNCATED = 2, /* ours truncated to the printed digits is (the paper truncated) */
+};
+
+/* Does ours agree with the printed value at its precision? */
 int paper_matches(const struct paper_row *row, double ours);
 
 #endif
