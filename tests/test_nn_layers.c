@@ -1,0 +1,292 @@
+/* Layers over shares against the cleartext fixed-point twin: same code,
+ * same initialisation, differing only by truncation errors. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixed.h"
+#include "nn_layers.h"
+#include "nn_mnist.h"
+#include "nn_train.h"
+#include "share.h"
+#include "support.h"
+
+#define FRAC 13
+
+struct setup {
+	struct nn_net net;
+	struct nn_model plain;   /* cleartext initial model */
+	struct nn_model sh[3];   /* P0, P1 shares; P2 shapes only */
+	size_t n;                /* examples */
+	ring_t *x, *y;           /* cleartext data */
+	ring_t *xs[2], *ys[2];   /* shares */
+	uint32_t *order;         /* 0..n-1 */
+};
+
+static void setup_init(struct setup *s, const char *text, size_t n, uint64_t seed)
+{
+	char err[256];
+	memset(s, 0, sizeof(*s));
+	cr_assert_eq(nn_net_parse(&s->net, text, "test", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(nn_model_init(&s->plain, &s->net), 0);
+	for (int j = 0; j < 3; j++)
+		cr_assert_eq(nn_model_init(&s->sh[j], &s->net), 0);
+	uint8_t key[PRG_KEY_BYTES];
+	struct prg g;
+	prg_derive_key(key, seed, "init");
+	prg_init(&g, key);
+	nn_model_init_weights(&s->plain, &g, FRAC);
+	prg_finish(&g);
+	size_t in = s->net.in_h * s->net.in_w * s->net.in_c, K = nn_net_classes(&s->net);
+	s->n = n;
+	s->x = support_alloc(n * in);
+	s->y = support_alloc(n * K);
+	uint64_t st = seed;
+	for (size_t i = 0; i < n * in; i++) /* inputs in [0, 1) */
+		s->x[i] = support_rand(&st) & (((ring_t)1 << FRAC) - 1);
+	for (size_t i = 0; i < n; i++)
+		s->y[i * K + support_rand(&st) % K] = (ring_t)1 << FRAC;
+	s->order = malloc(n * sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++)
+		s->order[i] = (uint32_t)i;
+	prg_derive_key(key, seed, "owner");
+	prg_init(&g, key);
+	nn_model_share(&s->plain, &s->sh[0], &s->sh[1], &g);
+	for (int j = 0; j < 2; j++) {
+		s->xs[j] = support_alloc(n * in);
+		s->ys[j] = support_alloc(n * K);
+	}
+	share_split(&g, s->xs[0], s->xs[1], s->x, n * in);
+	share_split(&g, s->ys[0], s->ys[1], s->y, n * K);
+	prg_finish(&g);
+}
+
+static void setup_finish(struct setup *s)
+{
+	nn_model_finish(&s->plain);
+	for (int j = 0; j < 3; j++)
+		nn_model_finish(&s->sh[j]);
+	free(s->x);
+	free(s->y);
+	for (int j = 0; j < 2; j++) {
+		free(s->xs[j]);
+		free(s->ys[j]);
+	}
+	free(s->order);
+}
+
+static struct nn_job job_for(struct setup *s, int party, size_t batch, size_t iters, int train,
+			     ring_t *out)
+{
+	size_t in = s->net.in_h * s->net.in_w * s->net.in_c, K = nn_net_classes(&s->net);
+	struct nn_job j = {
+		.model = party < 0 ? &s->plain : &s->sh[party],
+		.data = { s->n, in, K, party < 0 ? s->x : party < 2 ? s->xs[party] : NULL,
+			  party < 0 ? s->y : party < 2 ? s->ys[party] : NULL },
+		.order = s->order, .n_iter = iters, .batch = batch, .lr_shift = 5 + 3,
+		.frac = FRAC, .train = train, .out = out,
+	};
+	return j;
+}
+
+/* Run `iters` training steps securely and in cleartext; compare the ASM
+ * outputs of every step and the final weights. Each truncation may differ by
+ * one ulp; the ASM division divides such differences by the score sum. */
+static void check_training(const char *text, size_t batch, size_t iters, uint64_t seed,
+			   int64_t tol_prob, int64_t tol_w)
+{
+	struct setup s;
+	setup_init(&s, text, batch * iters, seed);
+	size_t K = nn_net_classes(&s.net), n_out = batch * iters * K;
+	ring_t *o[2] = { support_alloc(n_out), support_alloc(n_out) }, *oc = support_alloc(n_out);
+	struct nn_job jobs[3] = { job_for(&s, 0, batch, iters, 1, o[0]), job_for(&s, 1, batch, iters, 1, o[1]),
+				  job_for(&s, 2, batch, iters, 1, NULL) };
+	void *args[3] = { &jobs[0], &jobs[1], &jobs[2] };
+	struct sim_config cfg;
+	support_config(&cfg, seed);
+	struct sim_result res;
+	support_run_ok(&cfg, nn_job_party_fn, args, &res);
+	sim_result_finish(&res);
+
+	/* The cleartext twin. */
+	struct arena a;
+	arena_init(&a, 0);
+	struct nn_ctx c;
+	nn_ctx_init_clear(&c, &a, FRAC);
+	struct nn_job jc = job_for(&s, -1, batch, iters, 1, oc);
+	cr_assert_eq(nn_job_run(&c, &jc), 0);
+	arena_finish(&a);
+
+	for (size_t i = 0; i < n_out; i++) {
+		/* The first step's outputs come from identical weights: only its own
+		 * truncations differ, plus the Division protocol's error (at most
+		 * ceil(13·2^13 / Y) ulps for a score sum of Y ulps: ~27 at 0.5). Later steps start from weights that already
+		 * differ by a few ulps, which the ASM division amplifies: a loose
+		 * bound of 1/8 there; the weights themselves are checked tightly. */
+		int64_t d = ring_signed(o[0][i] + o[1][i] - oc[i]);
+		int64_t tol = i < batch * K ? tol_prob : (int64_t)1 << (FRAC - 3);
+		cr_assert_leq(llabs(d), tol, "%s: output %zu (step %zu) differs by %lld ulps", text, i,
+			      i / (batch * K), (long long)d);
+	}
+	struct nn_model rev;
+	cr_assert_eq(nn_model_init(&rev, &s.net), 0);
+	nn_model_reveal(&rev, &s.sh[0], &s.sh[1]);
+	for (size_t l = 0; l < s.net.n_layers; l++) {
+		if (!rev.w[l])
+			continue;
+		for (size_t k = 0; k < nn_layer_weights(&s.net.layer[l]); k++) {
+			int64_t d = ring_signed(rev.w[l][k] - s.plain.w[l][k]);
+			cr_assert_leq(llabs(d), tol_w, "%s: layer %zu weight %zu differs by %lld ulps", text,
+				      l + 1, k, (long long)d);
+		}
+	}
+	nn_model_finish(&rev);
+	free(o[0]);
+	free(o[1]);
+	free(oc);
+	setup_finish(&s);
+}
+
+Test(nn_layers, fc_relu_forward_backward_match_the_twin, .timeout = 60)
+{
+	check_training("input 6 6 1\nfc 12\nrelu\nfc 4\n", 4, 3, 11, 64, 8);
+}
+
+Test(nn_layers, conv_maxpool_match_the_twin, .timeout = 60)
+{
+	check_training("input 8 8 2\nconv 3 4 pad 1\nrelu\nmaxpool 2\nfc 5\n", 4, 2, 12, 64, 8);
+}
+
+Test(nn_layers, strided_conv_and_odd_pool_match_the_twin, .timeout = 60)
+{
+	/* maxpool 3: windows of 9 (not a power of two): the one-hot scan (Alg. 12). */
+	check_training("input 11 11 1\nconv 3 3 stride 1\nmaxpool 3\nrelu\nconv 2 2 stride 2 pad 1\nfc 3\n",
+		       2, 2, 13, 64, 8);
+}
+
+Test(nn_layers, inference_argmax_matches_the_twin, .timeout = 60)
+{
+	struct setup s;
+	size_t batch = 8, iters = 2;
+	setup_init(&s, "input 5 5 1\nfc 7\nrelu\nfc 10\noutput argmax\n", batch * iters, 21);
+	ring_t *o[2] = { support_alloc(batch * iters), support_alloc(batch * iters) };
+	ring_t *oc = support_alloc(batch * iters);
+	struct nn_job jobs[3] = { job_for(&s, 0, batch, iters, 0, o[0]), job_for(&s, 1, batch, iters, 0, o[1]),
+				  job_for(&s, 2, batch, iters, 0, o[0]) };
+	ring_t *dummy = support_alloc(batch * iters);
+	jobs[2].out = dummy; /* P2 passes a buffer it ignores */
+	void *args[3] = { &jobs[0], &jobs[1], &jobs[2] };
+	struct sim_config cfg;
+	support_config(&cfg, 21);
+	struct sim_result res;
+	support_run_ok(&cfg, nn_job_party_fn, args, &res);
+	/* argmax over 10 classes: 9 MaxPool steps, 744 bytes each, per image. */
+	int node = stats_find(&res.party[0].stats, "argmax");
+	cr_assert_geq(node, 0);
+	sim_result_finish(&res);
+	struct arena a;
+	arena_init(&a, 0);
+	struct nn_ctx c;
+	nn_ctx_init_clear(&c, &a, FRAC);
+	struct nn_job jc = job_for(&s, -1, batch, iters, 0, oc);
+	cr_assert_eq(nn_job_run(&c, &jc), 0);
+	arena_finish(&a);
+	for (size_t i = 0; i < batch * iters; i++)
+		cr_assert_eq(o[0][i] + o[1][i], oc[i], "image %zu: class %llu vs twin %llu", i,
+			     (unsigned long long)(o[0][i] + o[1][i]), (unsigned long long)oc[i]);
+	free(o[0]);
+	free(o[1]);
+	free(oc);
+	free(dummy);
+	setup_finish(&s);
+}
+
+/* Secure training of Network A on an MNIST subset: test accuracy well above
+ * chance (10%). Skipped when data/mnist is absent (scripts/setup fetches it). */
+static double train_a_subset(size_t n_train, size_t n_test, size_t batch, unsigned lr_log,
+			     size_t epochs)
+{
+	char err[512];
+	struct nn_mnist tr, te;
+	if (nn_mnist_load_dir(&tr, nn_mnist_default_dir(), "train", err, sizeof(err)) < 0)
+		return -1;
+	cr_assert_eq(nn_mnist_load_dir(&te, nn_mnist_default_dir(), "t10k", err, sizeof(err)), 0, "%s", err);
+	struct setup s;
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(nn_net_builtin(&s.net, "A", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(nn_model_init(&s.plain, &s.net), 0);
+	for (int j = 0; j < 3; j++)
+		cr_assert_eq(nn_model_init(&s.sh[j], &s.net), 0);
+	uint8_t key[PRG_KEY_BYTES];
+	struct prg g;
+	prg_derive_key(key, 1, "init");
+	prg_init(&g, key);
+	nn_model_init_weights(&s.plain, &g, FRAC);
+	prg_finish(&g);
+	size_t in = 784, K = 10, n = n_train + n_test;
+	s.n = n;
+	s.x = support_alloc(n * in);
+	s.y = support_alloc(n * K);
+	for (size_t i = 0; i < n; i++) {
+		const struct nn_mnist *m = i < n_train ? &tr : &te;
+		size_t k = i < n_train ? i : i - n_train;
+		for (size_t p = 0; p < in; p++)
+			s.x[i * in + p] = (ring_t)((m->pixels[k * in + p] * ((ring_t)1 << FRAC) + 127) / 255);
+		s.y[i * K + m->labels[k]] = (ring_t)1 << FRAC;
+	}
+	prg_derive_key(key, 1, "owner");
+	prg_init(&g, key);
+	nn_model_share(&s.plain, &s.sh[0], &s.sh[1], &g);
+	for (int j = 0; j < 2; j++) {
+		s.xs[j] = support_alloc(n * in);
+		s.ys[j] = support_alloc(n * K);
+	}
+	share_split(&g, s.xs[0], s.xs[1], s.x, n * in);
+	share_split(&g, s.ys[0], s.ys[1], s.y, n * K);
+	prg_finish(&g);
+	s.order = malloc(n * epochs * sizeof(uint32_t));
+	for (size_t e = 0; e < epochs; e++) /* a fixed public order per epoch */
+		for (size_t i = 0; i < n_train; i++)
+			s.order[e * n_train + i] = (uint32_t)((i * 7919 + e * 104729) % n_train);
+	struct nn_job jobs[3];
+	for (int j = 0; j < 3; j++) {
+		jobs[j] = job_for(&s, j, batch, epochs * n_train / batch, 1, NULL);
+		jobs[j].lr_shift = (unsigned)__builtin_ctzll(batch) + lr_log;
+	}
+	void *args[3] = { &jobs[0], &jobs[1], &jobs[2] };
+	struct sim_config cfg;
+	support_config(&cfg, 1);
+	struct sim_result res;
+	support_run_ok(&cfg, nn_job_party_fn, args, &res);
+	sim_result_finish(&res);
+	/* Secure inference on the test images (indices n_train ..). */
+	uint32_t *test_order = malloc(n_test * sizeof(uint32_t));
+	for (size_t i = 0; i < n_test; i++)
+		test_order[i] = (uint32_t)(n_train + i);
+	ring_t *cls[3] = { support_alloc(n_test), support_alloc(n_test), support_alloc(n_test) };
+	for (int j = 0; j < 3; j++) {
+		jobs[j] = job_for(&s, j, 100, n_test / 100, 0, cls[j]);
+		jobs[j].order = test_order;
+	}
+	support_run_ok(&cfg, nn_job_party_fn, args, &res);
+	sim_result_finish(&res);
+	size_t right = 0;
+	for (size_t i = 0; i < n_test; i++)
+		right += cls[0][i] + cls[1][i] == te.labels[i];
+	for (int j = 0; j < 3; j++)
+		free(cls[j]);
+	free(test_order);
+	setup_finish(&s);
+	nn_mnist_finish(&tr);
+	nn_mnist_finish(&te);
+	return (double)right / (double)n_test;
+}
+
+Test(nn_layers, secure_training_on_an_mnist_subset_beats_chance, .timeout = 300)
+{
+	double acc = train_a_subset(2048, 500, 32, 4, 1);
+	if (acc < 0)
+		cr_skip_test("no MNIST in %s (scripts/setup fetches it)", nn_mnist_default_dir());
+	cr_assert_gt(acc, 0.6, "test accuracy %.3f after one epoch on 2048 images", acc);
+	cr_log_info("network A, 2048 images, one epoch: test accuracy %.3f", acc);
+}
