@@ -50,7 +50,8 @@ void report_meta_collect(struct report_meta *m)
 		 prg_impl_name());
 }
 
-void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run)
+void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run,
+		     const char *network_note)
 {
 	fprintf(f, "# snn %s (git %s)\n", SNN_VERSION, m->git);
 	fprintf(f, "# date: %s\n", m->date);
@@ -61,7 +62,7 @@ void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run 
 		char net[NETMODEL_TEXT_LEN];
 		netmodel_format(&run->cfg.net, net, sizeof(net));
 		fprintf(f, "# seed: %llu\n", (unsigned long long)run->cfg.seed);
-		fprintf(f, "# network: %s\n", net);
+		fprintf(f, "# network: %s\n", network_note ? network_note : net);
 		fprintf(f, "# clock: %s, cpu scale %g\n",
 			run->cfg.clock == SIM_CLOCK_REAL ? "real" : "virtual", run->cfg.cpu_scale);
 	}

@@ -20,8 +20,10 @@ struct report_meta {
 
 void report_meta_collect(struct report_meta *m);
 
-/* "# key: value" lines: commit, date, compiler, flags, CPU, seed, network, clock. */
-void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run);
+/* "# key: value" lines: commit, date, compiler, flags, CPU, seed, network, clock.
+ * network_note, if not NULL, replaces the network line (rows with their own models). */
+void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run,
+		     const char *network_note);
 
 /* The same as JSON members (no braces), for --json outputs. */
 void report_meta_json(FILE *f, const struct report_meta *m);
