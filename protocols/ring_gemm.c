@@ -1,47 +1,58 @@
 /* Exact matrix product over Z_2^64: C (m x v) = op(A) (m x n) · op(B) (n x v).
  *
- * No party logic lives here: P0, P1 and P2 each call ring_gemm on their own
- * shares (Alg. 1 MatMul: P0 and P1 compute X_j·F + E·Y_j + Z_j locally; P2
- * computes the triple X·Y). Zero rounds, zero bytes.
+ * The local work of MatMul (Alg. 1): P2 computes the triple product A·B
+ * (C1 = (A0+A1)(B0+B1) - C0 with the PRF optimisation); P0 and P1 each
+ * compute X_j·F + E·Y_j (and P0 also -E·F). No party logic lives here:
+ * zero rounds, zero bytes. uint64_t arithmetic wraps, so every product is
+ * exact however the sums are ordered, and every path below gives the same
+ * bits.
  *
  * Every matrix is reached through a view, element (r, c) at p[r*rs + c*cs],
- * so the transposes of A and B (and of the whole problem, see "swap" below)
- * cost nothing but different strides; the packing routines turn any view
- * into the contiguous layout the micro-kernel wants.
+ * so op(A), op(B) and the transposed problem C^T = op(B)^T · op(A)^T cost
+ * nothing but swapped strides.
  *
- * Blocking (GotoBLAS / BLIS loop order), shapes in elements:
+ * AVX-512 paths (chosen per call by a small cost model, gemm_avx512):
  *
- *   for jc in steps of NC over v:                 B block  kc x nc   (L2/L3)
- *     for pc in steps of kc <= KC over n:         pack B block into b_pack
- *       for ic in steps of MC over m:             A block  mc x kc   (L2)
- *         (pack A block into a_pack, or read A in place, see below)
- *         for jr in steps of NR over nc:          B micro-panel kc x NR (L1)
- *           for ir in steps of MR over mc:        A micro-panel mr x kc
- *             micro-kernel: C[ir.., jr..] (+)= A panel · B panel
+ *   blocked   GotoBLAS / BLIS loops around an 8 x 16 register tile:
  *
- * Packed layouts:
- *   b_pack: micro-panel of columns [jr, jr + w) at b_pack + jr*kc, element
- *           (k, j) at [k*w + j], w = NR = 24, or the width of the last
- *           panel rounded up to 8 with zeros.
- *   a_pack: micro-panel of rows [ir, ir + mr) at a_pack + ir*kc, element
- *           (r, k) at [k*mr + r], mr = MR = 8 or fewer for the last panel.
+ *     for jc in steps of NC over v:           B block  kc x nc
+ *       for pc in steps of kc <= KC over n:   pack B block into b_pack
+ *         for ir in steps of MR over m:       A micro-panel mr x kc (L1)
+ *           for jr in steps of NR over nc:    B micro-panel kc x 16 (L2)
+ *             kernel: C[ir.., jr..] (+)= A micro-panel · B micro-panel
  *
- * AVX-512 micro-kernel: for each k, load 1..3 zmm of B (8 columns each),
- * broadcast each of mr A values, and vpmullq + vpaddq into mr x nv
- * accumulators (named c<row><vector>; gcc keeps them in registers). There
- * is one kernel per (mr, nv), so edge tiles waste no multiplies on rows
- * and at most 7 lanes on columns.
+ *             Per k: 2 loads of B (16 columns), mr broadcasts of A, and
+ *             2*mr vpmullq + vpaddq into named accumulators c<row><vector>.
+ *             One kernel per (mr, nv), so edge tiles waste no rows and at
+ *             most 7 lanes.
  *
- * Shape tricks:
- *   - C^T = op(B)^T op(A)^T. When v is thin (v = 10) and m is not, the
- *     problem is solved transposed so that the thin side becomes the rows
- *     of the kernel (cheap) instead of its vector lanes (padded to 8); the
- *     kernel then writes C through an in-register 8x8 transpose.
- *   - m == 1 (or v == 1, by the same transpose) is a vector-matrix product:
- *     no packing at all, B is streamed once.
- *   - When the A block is used by few B micro-panels (thin v), A is read in
- *     place instead of packed; it is then a strided view the kernel reads
- *     through eight row pointers.
+ *             b_pack holds micro-panel [jr, jr + w) at b_pack + jr*kc,
+ *             element (k, j) at [k*w + j], w = 16 (or 8 for a last panel
+ *             of at most 8 columns, zero padded).
+ *
+ *             A is read in place (packing it was slower on Zen 4 for every
+ *             shape measured), except that micro-panels of a k-major A with
+ *             a long stride are copied into a_pack (element (r, k) at
+ *             [k*mr + r]). With m <= 16, B is read in place too and the
+ *             loops over ir and jr swap.
+ *
+ *   swapped   the blocked path on C^T = op(B)^T · op(A)^T, when v is thinner
+ *             than m: the kernel pads only columns (lanes), so the thin side
+ *             goes to the rows; tiles of C^T are transposed in registers on
+ *             the way out.
+ *
+ *   dot       C(i, j) = dot product of row i of op(A) and column j of op(B),
+ *             4 x 4 outputs at a time, vectorised along k and reduced across
+ *             lanes at the end. Needs rows of op(A) contiguous; pads only n
+ *             to 8, so it wins for thin m or v with a long n (784x128x10).
+ *
+ *   gemv      m == 1 (v == 1 becomes m == 1 by the transpose): dot products
+ *             if columns of op(B) are contiguous, else a sum of scaled rows
+ *             of B, 64 columns at a time. No packing.
+ *
+ * Measured on the development machine (AMD EPYC Zen 4, 1 vpmullq zmm per
+ * cycle, so at most 16 ops per cycle counting multiply and add): about 48 G
+ * ops/s on 128x784x128 and 128x128x128, 35-47 G on the thin shapes.
  */
 #include "ring_gemm.h"
 
@@ -50,30 +61,30 @@
 #include <stdbool.h>
 #include <string.h>
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_AVX512 1
 #include <immintrin.h>
 #else
 #define HAVE_AVX512 0
 #endif
 
-/* Blocking parameters, in elements. NC is a multiple of NR, MC of MR. */
-#define MR 8   /* rows of the AVX-512 register tile */
-#define NR 16  /* columns of the AVX-512 register tile (2 zmm) */
-#define KC 512 /* depth of a packed slab */
-#define NC 192 /* columns of a packed B block */
+/* Blocking parameters, in elements. NC is a multiple of NR and of GEN_NR. */
+#define MR            8        /* rows of the AVX-512 register tile */
+#define NR            16       /* columns of the AVX-512 register tile (2 zmm) */
+#define KC            512      /* depth of a packed slab */
+#define NC            128      /* columns of a packed B block */
+#define IN_PLACE_ROWS (2 * MR) /* up to this m, B is read in place */
 
 #define GEN_MR 4 /* register tile of the generic kernel */
 #define GEN_NR 4
 
-/* Thread-local packing buffers, shared by both implementations. */
+/* Thread-local packing buffer, shared by both implementations (512 KiB). */
 _Alignas(64) static _Thread_local uint64_t b_pack[KC * NC]; /* B block, kc x nc */
-_Alignas(64) static _Thread_local uint64_t a_pack[MR * KC]; /* A micro-panel, kc x mr */
 
 struct view {
 	const uint64_t *p; /* element (r, c) at p[r*rs + c*cs] */
-	size_t rs;	   /* row stride, elements */
-	size_t cs;	   /* column stride, elements */
+	size_t rs;         /* row stride, elements */
+	size_t cs;         /* column stride, elements */
 };
 
 static struct view transpose(struct view x)
@@ -92,11 +103,6 @@ static size_t min_size(size_t a, size_t b)
 	return a < b ? a : b;
 }
 
-static double min_double(double a, double b)
-{
-	return a < b ? a : b;
-}
-
 /* Split n into the fewest slabs of at most KC, all of about equal depth. */
 static size_t slab_depth(size_t n)
 {
@@ -105,7 +111,7 @@ static size_t slab_depth(size_t n)
 }
 
 void ring_gemm_naive(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m, size_t n,
-		     size_t v, unsigned flags)
+                     size_t v, unsigned flags)
 {
 	struct view a = {A, n, 1}; /* op(A), m x n */
 	struct view b = {B, v, 1}; /* op(B), n x v */
@@ -131,7 +137,7 @@ void ring_gemm_naive(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m
 
 /* c (1 x v, contiguous) (+)= a (1 x n) · b (n x v). */
 static void gemv_generic(uint64_t *c, struct view a, struct view b, size_t n, size_t v,
-			 bool overwrite)
+                         bool overwrite)
 {
 	if (b.rs == 1 && (b.cs != 1 || v == 1)) {
 		/* Columns of b are contiguous: one dot product per output. */
@@ -174,8 +180,7 @@ static void gemv_generic(uint64_t *c, struct view a, struct view b, size_t n, si
 }
 
 /* b_pack (kc x nc, panels of GEN_NR columns, zero padded) <- b[k0.., j0..]. */
-static void pack_b_generic(uint64_t *dst, struct view b, size_t k0, size_t kc, size_t j0,
-			   size_t nc)
+static void pack_b_generic(uint64_t *dst, struct view b, size_t k0, size_t kc, size_t j0, size_t nc)
 {
 	for (size_t jr = 0; jr < nc; jr += GEN_NR) {
 		size_t nr = min_size(GEN_NR, nc - jr);
@@ -190,8 +195,8 @@ static void pack_b_generic(uint64_t *dst, struct view b, size_t k0, size_t kc, s
 /* c[0..mr, 0..nr] (row stride ldc) (+)= a (mr x kc, element (r, k) at
  * a[r*a_rs + k*a_cs]) · b panel (kc x 4, packed). */
 static void kernel_generic(size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs,
-			   const uint64_t *b, uint64_t *c, size_t ldc, size_t mr, size_t nr,
-			   bool overwrite)
+                           const uint64_t *b, uint64_t *c, size_t ldc, size_t mr, size_t nr,
+                           bool overwrite)
 {
 	/* Rows past mr repeat row 0; their sums are dropped. */
 	const uint64_t *a0 = a, *a1 = mr > 1 ? a + a_rs : a;
@@ -210,10 +215,10 @@ static void kernel_generic(size_t kc, const uint64_t *a, size_t a_rs, size_t a_c
 		b += GEN_NR;
 	}
 	const uint64_t t[GEN_MR][GEN_NR] = {
-		{c00, c01, c02, c03},
-		{c10, c11, c12, c13},
-		{c20, c21, c22, c23},
-		{c30, c31, c32, c33},
+	    {c00, c01, c02, c03},
+	    {c10, c11, c12, c13},
+	    {c20, c21, c22, c23},
+	    {c30, c31, c32, c33},
 	};
 	for (size_t r = 0; r < mr; r++) {
 		for (size_t j = 0; j < nr; j++)
@@ -222,7 +227,7 @@ static void kernel_generic(size_t kc, const uint64_t *a, size_t a_rs, size_t a_c
 }
 
 static void gemm_generic(uint64_t *C, struct view a, struct view b, size_t m, size_t n, size_t v,
-			 bool acc)
+                         bool acc)
 {
 	if (m == 1) {
 		gemv_generic(C, a, b, n, v, !acc);
@@ -243,8 +248,9 @@ static void gemm_generic(uint64_t *C, struct view a, struct view b, size_t m, si
 				const uint64_t *ap = a.p + ir * a.rs + pc * a.cs;
 				for (size_t jr = 0; jr < nc; jr += GEN_NR) {
 					kernel_generic(kc, ap, a.rs, a.cs, b_pack + jr * kc,
-						       C + ir * v + jc + jr, v, min_size(GEN_MR, m - ir),
-						       min_size(GEN_NR, nc - jr), overwrite);
+					               C + ir * v + jc + jr, v,
+					               min_size(GEN_MR, m - ir),
+					               min_size(GEN_NR, nc - jr), overwrite);
 				}
 			}
 		}
@@ -259,14 +265,23 @@ static void gemm_generic(uint64_t *C, struct view a, struct view b, size_t m, si
 #define TARGET __attribute__((target("avx512f,avx512dq")))
 #define INLINE static inline __attribute__((always_inline))
 
+/* Accumulators are GNU vectors of uint64_t, added with +, not __m512i added
+ * with _mm512_add_epi64: that intrinsic converts to an unsigned vector and
+ * back, and at -O3 gcc 12's partial redundancy elimination then keeps both
+ * views of every accumulator live across the loop, which doubles the
+ * register pressure and spills. */
+typedef uint64_t v8u __attribute__((vector_size(64)));
+
+_Alignas(64) static _Thread_local uint64_t a_pack[KC * MR]; /* A micro-panel, kc x mr */
+
 /* Lanes [0, n) of an 8-lane mask, n <= 8. */
 static __mmask8 lanes(size_t n)
 {
 	return (__mmask8)((1u << n) - 1u);
 }
 
-/* Masked loads are slow on Zen 4 (several times a plain load), so every
- * masked access below first checks for the common full mask. */
+/* Masked loads cost more than plain ones on Zen 4 (the dot kernel ran 20%
+ * faster without them), so masked accesses first check for a full mask. */
 INLINE TARGET __m512i load_vec(const uint64_t *p, __mmask8 mask)
 {
 	return mask == 0xff ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi64(mask, p);
@@ -288,7 +303,8 @@ INLINE TARGET void transpose8(__m512i x[8])
 {
 	const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
 	const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
-	/* t[2i] = (r0 r1 interleaved: x00 x10 x02 x12 x04 x14 x06 x16), etc. */
+	/* With xRC = row R, column C: t0 = x00 x10 x02 x12 x04 x14 x06 x16,
+	 * t1 the odd columns of rows 0 and 1, t2 and t3 those of rows 2, 3... */
 	__m512i t0 = _mm512_unpacklo_epi64(x[0], x[1]);
 	__m512i t1 = _mm512_unpackhi_epi64(x[0], x[1]);
 	__m512i t2 = _mm512_unpacklo_epi64(x[2], x[3]);
@@ -320,7 +336,7 @@ INLINE TARGET void transpose8(__m512i x[8])
 /* dst[c*dst_stride + r] = src[r*ld + c] for r < rows <= 8, c < cols, with
  * lanes r in [rows, 8) written as zero where store_mask covers them. */
 static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 store_mask,
-				  const uint64_t *src, size_t ld, size_t rows, size_t cols)
+                                  const uint64_t *src, size_t ld, size_t rows, size_t cols)
 {
 	size_t c0 = 0;
 	if (rows == 8) {
@@ -329,10 +345,10 @@ static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 sto
 			const uint64_t *s = src + c0;
 			uint64_t *d = dst + c0 * dst_stride;
 			__m512i x[8] = {
-				_mm512_loadu_si512(s),		_mm512_loadu_si512(s + ld),
-				_mm512_loadu_si512(s + 2 * ld), _mm512_loadu_si512(s + 3 * ld),
-				_mm512_loadu_si512(s + 4 * ld), _mm512_loadu_si512(s + 5 * ld),
-				_mm512_loadu_si512(s + 6 * ld), _mm512_loadu_si512(s + 7 * ld),
+			    _mm512_loadu_si512(s),          _mm512_loadu_si512(s + ld),
+			    _mm512_loadu_si512(s + 2 * ld), _mm512_loadu_si512(s + 3 * ld),
+			    _mm512_loadu_si512(s + 4 * ld), _mm512_loadu_si512(s + 5 * ld),
+			    _mm512_loadu_si512(s + 6 * ld), _mm512_loadu_si512(s + 7 * ld),
 			};
 			transpose8(x);
 			for (size_t c = 0; c < 8; c++)
@@ -345,7 +361,7 @@ static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 sto
 		__m512i x[8];
 		for (size_t r = 0; r < 8; r++) {
 			x[r] = r < rows ? _mm512_maskz_loadu_epi64(load_mask, src + r * ld + c0)
-					: _mm512_setzero_si512();
+			                : _mm512_setzero_si512();
 		}
 		transpose8(x);
 		for (size_t c = 0; c < w; c++)
@@ -355,7 +371,7 @@ static TARGET void transpose_pack(uint64_t *dst, size_t dst_stride, __mmask8 sto
 
 /* b_pack <- b[k0 .. k0+kc, j0 .. j0+nc] as NR-column micro-panels. */
 static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t kc, size_t j0,
-				 size_t nc)
+                                 size_t nc)
 {
 	if (b.cs == 1) {
 		/* Rows of b are contiguous: copy one panel at a time (panel by
@@ -363,15 +379,13 @@ static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t
 		for (size_t jr = 0; jr < nc; jr += NR) {
 			size_t nr = min_size(NR, nc - jr);
 			size_t w = (nr + 7) & ~(size_t)7; /* panel width, zero padded */
-			const uint64_t *src = b.p + k0 * b.rs + j0 + jr;
-			uint64_t *d = dst + jr * kc;
 			for (size_t k = 0; k < kc; k++) {
+				const uint64_t *src = b.p + (k0 + k) * b.rs + j0 + jr;
+				uint64_t *d = dst + jr * kc + k * w;
 				for (size_t q = 0; q < w; q += 8) {
 					__mmask8 mk = lanes(min_size(8, nr - q));
 					_mm512_store_si512(d + q, load_vec(src + q, mk));
 				}
-				src += b.rs;
-				d += w;
 			}
 		}
 		return;
@@ -382,8 +396,24 @@ static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t
 		size_t w = (nr + 7) & ~(size_t)7;
 		for (size_t q = 0; q < w; q += 8) {
 			const uint64_t *src = b.p + (j0 + jr + q) * b.cs + k0;
-			transpose_pack(dst + jr * kc + q, w, 0xff, src, b.cs, min_size(8, nr - q), kc);
+			transpose_pack(dst + jr * kc + q, w, 0xff, src, b.cs, min_size(8, nr - q),
+			               kc);
 		}
+	}
+}
+
+/* Stores a tile of C^T computed by the micro-kernel: t[q][r] holds
+ * C^T(r, 8q .. 8q+7), that is C(8q + j, r) in lane j; row 8q + j of C
+ * starts at c + (8q + j)*c_cs and gets mr elements. */
+INLINE TARGET void store_transposed(uint64_t *c, size_t c_cs, __m512i t[2][8], size_t mr,
+                                    size_t ncols, bool overwrite)
+{
+	__mmask8 rows = lanes(mr);
+	for (size_t q = 0; 8 * q < ncols; q++) {
+		transpose8(t[q]);
+		size_t w = min_size(8, ncols - 8 * q);
+		for (size_t j = 0; j < w; j++)
+			store_vec(c + (8 * q + j) * c_cs, t[q][j], rows, overwrite);
 	}
 }
 
@@ -395,15 +425,16 @@ static TARGET void pack_b_avx512(uint64_t *dst, struct view b, size_t k0, size_t
  * c_rs == 1 (the tile is one of C^T: it is transposed in registers on the
  * way out). Per k: NV loads of B, MR_ broadcasts of A, MR_*NV vpmullq and
  * vpaddq into the accumulators c<row><vector>. */
-#define KERNEL_ARGS                                                                             \
-	size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs, const uint64_t *b, size_t b_rs, \
-		uint64_t *c, size_t c_rs, size_t c_cs, size_t ncols, bool overwrite
+#define KERNEL_ARGS                                                                                \
+	size_t kc, const uint64_t *a, size_t a_rs, size_t a_cs, const uint64_t *b, size_t b_rs,    \
+	    uint64_t *c, size_t c_rs, size_t c_cs, size_t ncols, bool overwrite
 
 INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 {
 	const __m512i z = _mm512_setzero_si512();
-	__m512i c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-	__m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+	const v8u zu = {0};
+	v8u c00 = zu, c01 = zu, c10 = zu, c11 = zu, c20 = zu, c21 = zu, c30 = zu, c31 = zu;
+	v8u c40 = zu, c41 = zu, c50 = zu, c51 = zu, c60 = zu, c61 = zu, c70 = zu, c71 = zu;
 	/* Row pointers; rows past MR_ alias row 0 and are never read. */
 	const uint64_t *a0 = a;
 	const uint64_t *a1 = MR_ > 1 ? a + 1 * a_rs : a;
@@ -414,17 +445,16 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 	const uint64_t *a6 = MR_ > 6 ? a + 6 * a_rs : a;
 	const uint64_t *a7 = MR_ > 7 ? a + 7 * a_rs : a;
 
-	for (size_t k = 0; k < kc; k++) {
-		size_t o = k * a_cs;
-		__m512i b0 = _mm512_loadu_si512(b);
-		__m512i b1 = NV > 1 ? _mm512_loadu_si512(b + 8) : z;
-		b += b_rs;
-#define KERNEL_ROW(r)                                                                  \
-	if (MR_ > r) {                                                                 \
-		__m512i ar = _mm512_set1_epi64((long long)a##r[o]);                    \
-		c##r##0 = _mm512_add_epi64(c##r##0, _mm512_mullo_epi64(ar, b0));       \
-		if (NV > 1)                                                            \
-			c##r##1 = _mm512_add_epi64(c##r##1, _mm512_mullo_epi64(ar, b1)); \
+	for (size_t k = 0, o = 0; k < kc; k++, o += a_cs) {
+		const uint64_t *bk = b + k * b_rs;
+		__m512i b0 = _mm512_loadu_si512(bk);
+		__m512i b1 = NV > 1 ? _mm512_loadu_si512(bk + 8) : z;
+#define KERNEL_ROW(r)                                                                              \
+	if (MR_ > r) {                                                                             \
+		__m512i ar = _mm512_set1_epi64((long long)a##r[o]);                                \
+		c##r##0 += (v8u)_mm512_mullo_epi64(ar, b0);                                        \
+		if (NV > 1)                                                                        \
+			c##r##1 += (v8u)_mm512_mullo_epi64(ar, b1);                                \
 	}
 		KERNEL_ROW(0)
 		KERNEL_ROW(1)
@@ -440,12 +470,12 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 	if (c_cs == 1) {
 		/* Lanes of the last vector that fall inside C. */
 		__mmask8 last = lanes(ncols - 8 * (size_t)(NV - 1));
-#define STORE_ROW(r)                                                                 \
-	if (MR_ > r) {                                                               \
-		uint64_t *cr = c + r * c_rs;                                         \
-		store_vec(cr, c##r##0, NV == 1 ? last : 0xff, overwrite);           \
-		if (NV > 1)                                                          \
-			store_vec(cr + 8, c##r##1, last, overwrite);                 \
+#define STORE_ROW(r)                                                                               \
+	if (MR_ > r) {                                                                             \
+		uint64_t *cr = c + r * c_rs;                                                       \
+		store_vec(cr, (__m512i)c##r##0, NV == 1 ? last : 0xff, overwrite);                 \
+		if (NV > 1)                                                                        \
+			store_vec(cr + 8, (__m512i)c##r##1, last, overwrite);                      \
 	}
 		STORE_ROW(0)
 		STORE_ROW(1)
@@ -458,29 +488,22 @@ INLINE TARGET void kernel_body(const int MR_, const int NV, KERNEL_ARGS)
 #undef STORE_ROW
 	} else {
 		/* Tile of C^T: its column j is MR_ consecutive elements of C. */
-		__mmask8 rows = lanes((size_t)MR_);
-		__m512i x[8];
-#define STORE_T(q)                                                                 \
-	if (NV > q) {                                                              \
-		x[0] = c0##q, x[1] = c1##q, x[2] = c2##q, x[3] = c3##q;            \
-		x[4] = c4##q, x[5] = c5##q, x[6] = c6##q, x[7] = c7##q;            \
-		transpose8(x);                                                     \
-		size_t w = min_size(8, ncols - 8 * q);                             \
-		for (size_t j = 0; j < w; j++)                                     \
-			store_vec(c + (8 * q + j) * c_cs, x[j], rows, overwrite); \
-	}
-		STORE_T(0)
-		STORE_T(1)
-#undef STORE_T
+		_Alignas(64) __m512i t[2][8] = {
+		    {(__m512i)c00, (__m512i)c10, (__m512i)c20, (__m512i)c30, (__m512i)c40,
+		     (__m512i)c50, (__m512i)c60, (__m512i)c70},
+		    {(__m512i)c01, (__m512i)c11, (__m512i)c21, (__m512i)c31, (__m512i)c41,
+		     (__m512i)c51, (__m512i)c61, (__m512i)c71},
+		};
+		store_transposed(c, c_cs, t, (size_t)MR_, ncols, overwrite);
 	}
 }
 
 typedef void (*kernel_fn)(KERNEL_ARGS);
 
-#define KERNEL(mr, nv)                                                                      \
-	static TARGET void kernel_##mr##_##nv(KERNEL_ARGS)                                  \
-	{                                                                                   \
-		kernel_body(mr, nv, kc, a, a_rs, a_cs, b, b_rs, c, c_rs, c_cs, ncols, overwrite); \
+#define KERNEL(mr, nv)                                                                             \
+	static TARGET void kernel_##mr##_##nv(KERNEL_ARGS)                                         \
+	{                                                                                          \
+		kernel_body(mr, nv, kc, a, a_rs, a_cs, b, b_rs, c, c_rs, c_cs, ncols, overwrite);  \
 	}
 #define KERNELS(mr) KERNEL(mr, 1) KERNEL(mr, 2)
 KERNELS(1)
@@ -496,25 +519,25 @@ KERNELS(8)
 
 /* kernels[mr - 1][nv - 1] */
 static const kernel_fn kernels[MR][NR / 8] = {
-	{kernel_1_1, kernel_1_2}, {kernel_2_1, kernel_2_2}, {kernel_3_1, kernel_3_2},
-	{kernel_4_1, kernel_4_2}, {kernel_5_1, kernel_5_2}, {kernel_6_1, kernel_6_2},
-	{kernel_7_1, kernel_7_2}, {kernel_8_1, kernel_8_2},
+    {kernel_1_1, kernel_1_2}, {kernel_2_1, kernel_2_2}, {kernel_3_1, kernel_3_2},
+    {kernel_4_1, kernel_4_2}, {kernel_5_1, kernel_5_2}, {kernel_6_1, kernel_6_2},
+    {kernel_7_1, kernel_7_2}, {kernel_8_1, kernel_8_2},
 };
 
 /* c[0 .. 8*NV) (+)= sum_k a[k] * b[k*b_rs + ...], b rows contiguous; only
  * the lanes of `last` in the last vector are read and written. */
 INLINE TARGET void axpy_block(const int NV, uint64_t *c, const uint64_t *a, const uint64_t *b,
-			      size_t b_rs, size_t n, __mmask8 last, bool overwrite)
+                              size_t b_rs, size_t n, __mmask8 last, bool overwrite)
 {
-	const __m512i z = _mm512_setzero_si512();
-	__m512i c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+	const v8u z = {0};
+	v8u c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
 	for (size_t k = 0; k < n; k++) {
 		__m512i ak = _mm512_set1_epi64((long long)a[k]);
 		const uint64_t *bk = b + k * b_rs;
-#define AXPY(q)                                                                              \
-	if (NV > q) {                                                                        \
-		__m512i bq = load_vec(bk + 8 * q, NV == q + 1 ? last : 0xff);                 \
-		c##q = _mm512_add_epi64(c##q, _mm512_mullo_epi64(ak, bq));                   \
+#define AXPY(q)                                                                                    \
+	if (NV > q) {                                                                              \
+		__m512i bq = load_vec(bk + 8 * q, NV == q + 1 ? last : 0xff);                      \
+		c##q += (v8u)_mm512_mullo_epi64(ak, bq);                                           \
 	}
 		AXPY(0)
 		AXPY(1)
@@ -526,9 +549,9 @@ INLINE TARGET void axpy_block(const int NV, uint64_t *c, const uint64_t *a, cons
 		AXPY(7)
 #undef AXPY
 	}
-#define AXPY_STORE(q) \
-	if (NV > q)   \
-		store_vec(c + 8 * q, c##q, NV == q + 1 ? last : 0xff, overwrite);
+#define AXPY_STORE(q)                                                                              \
+	if (NV > q)                                                                                \
+		store_vec(c + 8 * q, (__m512i)c##q, NV == q + 1 ? last : 0xff, overwrite);
 	AXPY_STORE(0)
 	AXPY_STORE(1)
 	AXPY_STORE(2)
@@ -540,61 +563,11 @@ INLINE TARGET void axpy_block(const int NV, uint64_t *c, const uint64_t *a, cons
 #undef AXPY_STORE
 }
 
-static TARGET uint64_t hsum(__m512i x)
-{
-	_Alignas(64) uint64_t t[8];
-	_mm512_store_si512(t, x);
-	return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
-}
-
-/* c (1 x v, contiguous) (+)= a (1 x n, contiguous) · b (n x v). */
+/* c (1 x v, contiguous) (+)= a (1 x n, contiguous) · b (n x v, rows
+ * contiguous): 64 columns at a time, B streamed once. */
 static TARGET void gemv_avx512(uint64_t *c, const uint64_t *a, struct view b, size_t n, size_t v,
-			       bool overwrite)
+                               bool overwrite)
 {
-	if (b.rs == 1 && (b.cs != 1 || v == 1)) {
-		/* Columns of b are contiguous: dot products, four at a time. */
-		size_t j = 0;
-		__mmask8 tail = lanes(n % 8);
-		size_t n8 = n - n % 8;
-		for (; j + 4 <= v; j += 4) {
-			const uint64_t *b0 = b.p + j * b.cs, *b1 = b0 + b.cs;
-			const uint64_t *b2 = b1 + b.cs, *b3 = b2 + b.cs;
-			__m512i s0 = _mm512_setzero_si512(), s1 = s0, s2 = s0, s3 = s0;
-			for (size_t k = 0; k < n8; k += 8) {
-				__m512i ak = _mm512_loadu_si512(a + k);
-				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b0 + k)));
-				s1 = _mm512_add_epi64(s1, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b1 + k)));
-				s2 = _mm512_add_epi64(s2, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b2 + k)));
-				s3 = _mm512_add_epi64(s3, _mm512_mullo_epi64(ak, _mm512_loadu_si512(b3 + k)));
-			}
-			if (tail) {
-				__m512i ak = _mm512_maskz_loadu_epi64(tail, a + n8);
-				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b0 + n8)));
-				s1 = _mm512_add_epi64(s1, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b1 + n8)));
-				s2 = _mm512_add_epi64(s2, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b2 + n8)));
-				s3 = _mm512_add_epi64(s3, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, b3 + n8)));
-			}
-			uint64_t s[4] = {hsum(s0), hsum(s1), hsum(s2), hsum(s3)};
-			for (size_t r = 0; r < 4; r++)
-				c[j + r] = overwrite ? s[r] : c[j + r] + s[r];
-		}
-		for (; j < v; j++) {
-			const uint64_t *bj = b.p + j * b.cs;
-			__m512i s0 = _mm512_setzero_si512();
-			for (size_t k = 0; k < n8; k += 8) {
-				__m512i ak = _mm512_loadu_si512(a + k);
-				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_loadu_si512(bj + k)));
-			}
-			if (tail) {
-				__m512i ak = _mm512_maskz_loadu_epi64(tail, a + n8);
-				s0 = _mm512_add_epi64(s0, _mm512_mullo_epi64(ak, _mm512_maskz_loadu_epi64(tail, bj + n8)));
-			}
-			uint64_t s = hsum(s0);
-			c[j] = overwrite ? s : c[j] + s;
-		}
-		return;
-	}
-	/* Rows of b are contiguous: 64 columns at a time, B streamed once. */
 	size_t j = 0;
 	for (; j + 64 <= v; j += 64)
 		axpy_block(8, c + j, a, b.p + j, b.rs, n, 0xff, overwrite);
@@ -606,14 +579,30 @@ static TARGET void gemv_avx512(uint64_t *c, const uint64_t *a, struct view b, si
 	c += j;
 	const uint64_t *bj = b.p + j;
 	switch (nv) {
-	case 1: axpy_block(1, c, a, bj, b.rs, n, last, overwrite); break;
-	case 2: axpy_block(2, c, a, bj, b.rs, n, last, overwrite); break;
-	case 3: axpy_block(3, c, a, bj, b.rs, n, last, overwrite); break;
-	case 4: axpy_block(4, c, a, bj, b.rs, n, last, overwrite); break;
-	case 5: axpy_block(5, c, a, bj, b.rs, n, last, overwrite); break;
-	case 6: axpy_block(6, c, a, bj, b.rs, n, last, overwrite); break;
-	case 7: axpy_block(7, c, a, bj, b.rs, n, last, overwrite); break;
-	default: axpy_block(8, c, a, bj, b.rs, n, last, overwrite); break;
+	case 1:
+		axpy_block(1, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	case 2:
+		axpy_block(2, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	case 3:
+		axpy_block(3, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	case 4:
+		axpy_block(4, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	case 5:
+		axpy_block(5, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	case 6:
+		axpy_block(6, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	case 7:
+		axpy_block(7, c, a, bj, b.rs, n, last, overwrite);
+		break;
+	default:
+		axpy_block(8, c, a, bj, b.rs, n, last, overwrite);
+		break;
 	}
 }
 
@@ -623,23 +612,28 @@ static size_t round8(size_t x)
 }
 
 /* Lane r of the result = sum of the eight lanes of x_r. */
-INLINE TARGET __m512i hsum8(__m512i x0, __m512i x1, __m512i x2, __m512i x3, __m512i x4,
-			    __m512i x5, __m512i x6, __m512i x7)
+INLINE TARGET __m512i hsum8(v8u y0, v8u y1, v8u y2, v8u y3, v8u y4, v8u y5, v8u y6, v8u y7)
 {
+	__m512i x0 = (__m512i)y0, x1 = (__m512i)y1, x2 = (__m512i)y2, x3 = (__m512i)y3;
+	__m512i x4 = (__m512i)y4, x5 = (__m512i)y5, x6 = (__m512i)y6, x7 = (__m512i)y7;
 	const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
 	const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
 	/* s01 = (x0 pair sums, x1 pair sums) interleaved, one pair per 128 bits. */
-	__m512i s01 = _mm512_add_epi64(_mm512_unpacklo_epi64(x0, x1), _mm512_unpackhi_epi64(x0, x1));
-	__m512i s23 = _mm512_add_epi64(_mm512_unpacklo_epi64(x2, x3), _mm512_unpackhi_epi64(x2, x3));
-	__m512i s45 = _mm512_add_epi64(_mm512_unpacklo_epi64(x4, x5), _mm512_unpackhi_epi64(x4, x5));
-	__m512i s67 = _mm512_add_epi64(_mm512_unpacklo_epi64(x6, x7), _mm512_unpackhi_epi64(x6, x7));
+	__m512i s01 =
+	    _mm512_add_epi64(_mm512_unpacklo_epi64(x0, x1), _mm512_unpackhi_epi64(x0, x1));
+	__m512i s23 =
+	    _mm512_add_epi64(_mm512_unpacklo_epi64(x2, x3), _mm512_unpackhi_epi64(x2, x3));
+	__m512i s45 =
+	    _mm512_add_epi64(_mm512_unpacklo_epi64(x4, x5), _mm512_unpackhi_epi64(x4, x5));
+	__m512i s67 =
+	    _mm512_add_epi64(_mm512_unpacklo_epi64(x6, x7), _mm512_unpackhi_epi64(x6, x7));
 	/* s0123 = sums of lanes 0-3 of x0..x3, then of lanes 4-7. */
 	__m512i s0123 = _mm512_add_epi64(_mm512_permutex2var_epi64(s01, lo, s23),
-					 _mm512_permutex2var_epi64(s01, hi, s23));
+	                                 _mm512_permutex2var_epi64(s01, hi, s23));
 	__m512i s4567 = _mm512_add_epi64(_mm512_permutex2var_epi64(s45, lo, s67),
-					 _mm512_permutex2var_epi64(s45, hi, s67));
+	                                 _mm512_permutex2var_epi64(s45, hi, s67));
 	return _mm512_add_epi64(_mm512_shuffle_i64x2(s0123, s4567, 0x44),
-				_mm512_shuffle_i64x2(s0123, s4567, 0xee));
+	                        _mm512_shuffle_i64x2(s0123, s4567, 0xee));
 }
 
 /* C tile (MI x NJ, both <= 4) (+)= A rows · B^T rows^T:
@@ -647,40 +641,41 @@ INLINE TARGET __m512i hsum8(__m512i x0, __m512i x1, __m512i x2, __m512i x3, __m5
  * c[r*c_rs + j*c_cs]. Per 8 k: MI + NJ loads, MI*NJ vpmullq and vpaddq into
  * the accumulators x<row><column>, reduced across lanes at the end. */
 INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t c_rs, size_t c_cs,
-			    const uint64_t *a, size_t lda, const uint64_t *bt, size_t ldb, size_t n,
-			    bool overwrite)
+                            const uint64_t *a, size_t lda, const uint64_t *bt, size_t ldb, size_t n,
+                            bool overwrite)
 {
 	const uint64_t *a0 = a, *a1 = MI > 1 ? a + lda : a;
 	const uint64_t *a2 = MI > 2 ? a + 2 * lda : a, *a3 = MI > 3 ? a + 3 * lda : a;
 	const uint64_t *b0 = bt, *b1 = NJ > 1 ? bt + ldb : bt;
 	const uint64_t *b2 = NJ > 2 ? bt + 2 * ldb : bt, *b3 = NJ > 3 ? bt + 3 * ldb : bt;
 	const __m512i z = _mm512_setzero_si512();
-	__m512i x00 = z, x01 = z, x02 = z, x03 = z, x10 = z, x11 = z, x12 = z, x13 = z;
-	__m512i x20 = z, x21 = z, x22 = z, x23 = z, x30 = z, x31 = z, x32 = z, x33 = z;
-#define DOT_ROW(r)                                                                       \
-	if (MI > r) {                                                                    \
-		x##r##0 = _mm512_add_epi64(x##r##0, _mm512_mullo_epi64(va##r, vb0));     \
-		if (NJ > 1)                                                              \
-			x##r##1 = _mm512_add_epi64(x##r##1, _mm512_mullo_epi64(va##r, vb1)); \
-		if (NJ > 2)                                                              \
-			x##r##2 = _mm512_add_epi64(x##r##2, _mm512_mullo_epi64(va##r, vb2)); \
-		if (NJ > 3)                                                              \
-			x##r##3 = _mm512_add_epi64(x##r##3, _mm512_mullo_epi64(va##r, vb3)); \
+	const v8u zu = {0};
+	v8u x00 = zu, x01 = zu, x02 = zu, x03 = zu, x10 = zu, x11 = zu, x12 = zu, x13 = zu;
+	v8u x20 = zu, x21 = zu, x22 = zu, x23 = zu, x30 = zu, x31 = zu, x32 = zu, x33 = zu;
+#define DOT_ROW(r)                                                                                 \
+	if (MI > r) {                                                                              \
+		x##r##0 += (v8u)_mm512_mullo_epi64(va##r, vb0);                                    \
+		if (NJ > 1)                                                                        \
+			x##r##1 += (v8u)_mm512_mullo_epi64(va##r, vb1);                            \
+		if (NJ > 2)                                                                        \
+			x##r##2 += (v8u)_mm512_mullo_epi64(va##r, vb2);                            \
+		if (NJ > 3)                                                                        \
+			x##r##3 += (v8u)_mm512_mullo_epi64(va##r, vb3);                            \
 	}
-#define DOT_STEP(load)                                                   \
-	{                                                                \
-		__m512i va0 = load(a0 + k);                              \
-		__m512i va1 = MI > 1 ? load(a1 + k) : z;                 \
-		__m512i va2 = MI > 2 ? load(a2 + k) : z;                 \
-		__m512i va3 = MI > 3 ? load(a3 + k) : z;                 \
-		__m512i vb0 = load(b0 + k);                              \
-		__m512i vb1 = NJ > 1 ? load(b1 + k) : z;                 \
-		__m512i vb2 = NJ > 2 ? load(b2 + k) : z;                 \
-		__m512i vb3 = NJ > 3 ? load(b3 + k) : z;                 \
-		DOT_ROW(0)                                               \
-		DOT_ROW(1)                                               \
-		DOT_ROW(2)                                               \
-		DOT_ROW(3)                                               \
+#define DOT_STEP(load)                                                                             \
+	{                                                                                          \
+		__m512i va0 = load(a0 + k);                                                        \
+		__m512i va1 = MI > 1 ? load(a1 + k) : z;                                           \
+		__m512i va2 = MI > 2 ? load(a2 + k) : z;                                           \
+		__m512i va3 = MI > 3 ? load(a3 + k) : z;                                           \
+		__m512i vb0 = load(b0 + k);                                                        \
+		__m512i vb1 = NJ > 1 ? load(b1 + k) : z;                                           \
+		__m512i vb2 = NJ > 2 ? load(b2 + k) : z;                                           \
+		__m512i vb3 = NJ > 3 ? load(b3 + k) : z;                                           \
+		DOT_ROW(0)                                                                         \
+		DOT_ROW(1)                                                                         \
+		DOT_ROW(2)                                                                         \
+		DOT_ROW(3)                                                                         \
 	}
 	size_t k = 0;
 	for (; k + 8 <= n; k += 8)
@@ -704,7 +699,8 @@ INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t c_rs
 		if (MI > 2)
 			store_vec(c + 2 * c_rs, s23, cols, overwrite);
 		if (MI > 3)
-			store_vec(c + 3 * c_rs, _mm512_shuffle_i64x2(s23, s23, 0xee), cols, overwrite);
+			store_vec(c + 3 * c_rs, _mm512_shuffle_i64x2(s23, s23, 0xee), cols,
+			          overwrite);
 		return;
 	}
 	/* Narrow tile or transposed C: reduce, then write element by element. */
@@ -719,13 +715,13 @@ INLINE TARGET void dot_body(const int MI, const int NJ, uint64_t *c, size_t c_rs
 	}
 }
 
-#define DOT_ARGS                                                                        \
-	uint64_t *c, size_t c_rs, size_t c_cs, const uint64_t *a, size_t lda, const uint64_t *bt, \
-		size_t ldb, size_t n, bool overwrite
-#define DOT_TILE(mi, nj)                                                      \
-	static TARGET void dot_tile_##mi##_##nj(DOT_ARGS)                     \
-	{                                                                     \
-		dot_body(mi, nj, c, c_rs, c_cs, a, lda, bt, ldb, n, overwrite); \
+#define DOT_ARGS                                                                                   \
+	uint64_t *c, size_t c_rs, size_t c_cs, const uint64_t *a, size_t lda, const uint64_t *bt,  \
+	    size_t ldb, size_t n, bool overwrite
+#define DOT_TILE(mi, nj)                                                                           \
+	static TARGET void dot_tile_##mi##_##nj(DOT_ARGS)                                          \
+	{                                                                                          \
+		dot_body(mi, nj, c, c_rs, c_cs, a, lda, bt, ldb, n, overwrite);                    \
 	}
 #define DOT_TILES(mi) DOT_TILE(mi, 1) DOT_TILE(mi, 2) DOT_TILE(mi, 3) DOT_TILE(mi, 4)
 DOT_TILES(1)
@@ -737,18 +733,19 @@ DOT_TILES(4)
 
 /* dot_tiles[mi - 1][nj - 1] */
 static void (*const dot_tiles[4][4])(DOT_ARGS) = {
-	{dot_tile_1_1, dot_tile_1_2, dot_tile_1_3, dot_tile_1_4},
-	{dot_tile_2_1, dot_tile_2_2, dot_tile_2_3, dot_tile_2_4},
-	{dot_tile_3_1, dot_tile_3_2, dot_tile_3_3, dot_tile_3_4},
-	{dot_tile_4_1, dot_tile_4_2, dot_tile_4_3, dot_tile_4_4},
+    {dot_tile_1_1, dot_tile_1_2, dot_tile_1_3, dot_tile_1_4},
+    {dot_tile_2_1, dot_tile_2_2, dot_tile_2_3, dot_tile_2_4},
+    {dot_tile_3_1, dot_tile_3_2, dot_tile_3_3, dot_tile_3_4},
+    {dot_tile_4_1, dot_tile_4_2, dot_tile_4_3, dot_tile_4_4},
 };
 
 /* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n, rows
  * contiguous) · b (n x v) as m*v dot products along k: no lane is wasted
  * however thin m or v is. b^T is read in place when its columns are
- * contiguous, else transposed into b_pack in chunks of k. */
+ * contiguous, else transposed into b_pack in chunks of k (v <=
+ * DOT_MAX_PACKED then). */
 static TARGET void gemm_dot_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct view a,
-				   struct view b, size_t m, size_t n, size_t v, bool acc)
+                                   struct view b, size_t m, size_t n, size_t v, bool acc)
 {
 	size_t chunk = n, ldb = b.cs;
 	if (b.rs != 1) {
@@ -763,8 +760,8 @@ static TARGET void gemm_dot_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct
 			/* b_pack[j*ldb + k] = b(k0 + k, j), 8 k at a time. */
 			for (size_t k = 0; k < kc; k += 8) {
 				size_t rows = min_size(8, kc - k);
-				transpose_pack(b_pack + k, ldb, lanes(rows), b.p + (k0 + k) * b.rs, b.rs,
-					       rows, v);
+				transpose_pack(b_pack + k, ldb, lanes(rows), b.p + (k0 + k) * b.rs,
+				               b.rs, rows, v);
 			}
 			bt = b_pack;
 		}
@@ -772,8 +769,8 @@ static TARGET void gemm_dot_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct
 			const uint64_t *ai = a.p + i * a.rs + k0;
 			for (size_t j = 0; j < v; j += 4) {
 				dot_tiles[min_size(4, m - i) - 1][min_size(4, v - j) - 1](
-					C + i * c_rs + j * c_cs, c_rs, c_cs, ai, a.rs, bt + j * ldb, ldb,
-					kc, overwrite);
+				    C + i * c_rs + j * c_cs, c_rs, c_cs, ai, a.rs, bt + j * ldb,
+				    ldb, kc, overwrite);
 			}
 		}
 	}
@@ -781,70 +778,110 @@ static TARGET void gemm_dot_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct
 
 /* a_pack (kc x mr, element (r, k) at [k*mr + r]) <- columns of a
  * (element (r, k) at a[r + k*a_cs]). */
-static TARGET void pack_a_panel(uint64_t *dst, const uint64_t *a, size_t a_cs, size_t mr,
-				size_t kc)
+static TARGET void pack_a_panel(uint64_t *dst, const uint64_t *a, size_t a_cs, size_t mr, size_t kc)
 {
 	__mmask8 mk = lanes(mr);
 	for (size_t k = 0; k < kc; k++)
 		store_vec(dst + k * mr, load_vec(a + k * a_cs, mk), mk, true);
 }
 
+/* One k-slab of one column block, shared by the tiles of gemm_blocked. */
+struct slab {
+	uint64_t *c;        /* C at (0, jc) */
+	size_t c_rs, c_cs;  /* strides of C, elements */
+	const uint64_t *b;  /* B at (pc, jc), for panels read in place */
+	size_t b_rs;        /* row stride of B, elements */
+	size_t kc;          /* depth of the slab */
+	size_t nc_in_place; /* columns [0, nc_in_place) are read in place */
+	bool overwrite;     /* first slab and not accumulating */
+};
+
+/* C tile (rows [ir, ir + mr), columns [jr, jr + ncols) of the block) (+)=
+ * A micro-panel (element (r, k) at ap[r*a_rs + k*a_cs]) · B micro-panel. */
+static TARGET void tile(const struct slab *s, const uint64_t *ap, size_t a_rs, size_t a_cs,
+                        size_t ir, size_t mr, size_t jr, size_t ncols)
+{
+	size_t nv = (ncols + 7) / 8;
+	const uint64_t *bp = b_pack + jr * s->kc;
+	size_t b_rs = 8 * nv;
+	if (jr + ncols <= s->nc_in_place) {
+		bp = s->b + jr;
+		b_rs = s->b_rs;
+	}
+	kernels[mr - 1][nv - 1](s->kc, ap, a_rs, a_cs, bp, b_rs, s->c + ir * s->c_rs + jr * s->c_cs,
+	                        s->c_rs, s->c_cs, ncols, s->overwrite);
+}
+
 /* C view (element (i, j) at C[i*c_rs + j*c_cs]) (+)= a (m x n) · b (n x v),
- * m, v >= 2, n >= 1. A is read in place: on Zen 4 packing it was slower for
- * every shape measured (the 8-row micro-panel stays in L1 across the jr
- * loop either way). */
+ * m, v >= 2, n >= 1. A is read in place, except micro-panels of a k-major A
+ * with a long stride (one page per k) are copied to a_pack first; packing
+ * row-major A was slower on Zen 4 for every shape measured. */
 static TARGET void gemm_blocked_avx512(uint64_t *C, size_t c_rs, size_t c_cs, struct view a,
-				       struct view b, size_t m, size_t n, size_t v, bool acc)
+                                       struct view b, size_t m, size_t n, size_t v, bool acc)
 {
 	size_t kc_max = slab_depth(n);
 	/* With at most two row tiles each element of B is read once or twice:
 	 * copying it would cost more than it saves. Only a partial last panel
 	 * (not a multiple of 8 wide) is still packed, to pad it with zeros. */
-	bool b_in_place = b.cs == 1 && m <= 2 * MR;
-	bool pack_a = a.rs == 1 && a.cs >= 512 && v > NR;
+	bool b_in_place = b.cs == 1 && m <= IN_PLACE_ROWS;
+	bool pack_a = !b_in_place && a.rs == 1 && a.cs >= 512 && v > NR;
 	for (size_t jc = 0; jc < v; jc += NC) {
 		size_t nc = min_size(NC, v - jc);
-		size_t nc_in_place = b_in_place ? nc & ~(size_t)7 : 0;
 		for (size_t pc = 0; pc < n; pc += kc_max) {
-			size_t kc = min_size(kc_max, n - pc);
-			bool overwrite = pc == 0 && !acc;
-			if (nc_in_place < nc) {
-				size_t j0 = nc_in_place - nc_in_place % NR;
-				pack_b_avx512(b_pack + j0 * kc, b, pc, kc, jc + j0, nc - j0);
+			struct slab s = {
+			    .c = C + jc * c_cs,
+			    .c_rs = c_rs,
+			    .c_cs = c_cs,
+			    .b = b.p + pc * b.rs + jc,
+			    .b_rs = b.rs,
+			    .kc = min_size(kc_max, n - pc),
+			    .nc_in_place = b_in_place ? nc & ~(size_t)7 : 0,
+			    .overwrite = pc == 0 && !acc,
+			};
+			if (s.nc_in_place < nc) {
+				size_t j0 = s.nc_in_place - s.nc_in_place % NR;
+				pack_b_avx512(b_pack + j0 * s.kc, b, pc, s.kc, jc + j0, nc - j0);
 			}
+			if (b_in_place) {
+				/* Few row tiles: each B panel stays in L1 across them. */
+				for (size_t jr = 0; jr < nc; jr += NR) {
+					for (size_t ir = 0; ir < m; ir += MR) {
+						tile(&s, a.p + ir * a.rs + pc * a.cs, a.rs, a.cs,
+						     ir, min_size(MR, m - ir), jr,
+						     min_size(NR, nc - jr));
+					}
+				}
+				continue;
+			}
+			/* Many row tiles: each A micro-panel stays in L1 across the
+			 * B panels, which stream from L2. */
 			for (size_t ir = 0; ir < m; ir += MR) {
 				size_t mr = min_size(MR, m - ir);
 				const uint64_t *ap = a.p + ir * a.rs + pc * a.cs;
-				size_t a_rs = a.rs, a_cs = a.cs;
+				size_t a_cs = a.cs;
 				if (pack_a) {
-					pack_a_panel(a_pack, ap, a_cs, mr, kc);
+					pack_a_panel(a_pack, ap, a.cs, mr, s.kc);
 					ap = a_pack;
 					a_cs = mr;
 				}
-				for (size_t jr = 0; jr < nc; jr += NR) {
-					size_t ncols = min_size(NR, nc - jr);
-					size_t nv = (ncols + 7) / 8;
-					const uint64_t *bp = b_pack + jr * kc;
-					size_t b_rs = 8 * nv;
-					if (jr + ncols <= nc_in_place) {
-						bp = b.p + pc * b.rs + jc + jr;
-						b_rs = b.rs;
-					}
-					uint64_t *cp = C + ir * c_rs + (jc + jr) * c_cs;
-					kernels[mr - 1][nv - 1](kc, ap, a_rs, a_cs, bp, b_rs, cp, c_rs, c_cs,
-								ncols, overwrite);
-				}
+				for (size_t jr = 0; jr < nc; jr += NR)
+					tile(&s, ap, a.rs, a_cs, ir, mr, jr, min_size(NR, nc - jr));
 			}
 		}
 	}
 }
 
+static double min_double(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 /* Rough cost, in vpmullq of the blocked kernel (Zen 4 measurements: the
  * blocked kernel sustains about 3.2 G vpmullq/s, the dot kernel 2.8 G, and
  * packing an element costs about as much as 0.8 vpmullq). */
-#define COST_DOT 1.15  /* per vpmullq of the dot kernel */
-#define COST_PACK 0.8  /* per element packed */
-#define IN_PLACE_ROWS (2 * MR) /* gemm_blocked_avx512 reads B in place up to here */
+#define COST_DOT       1.15 /* per vpmullq of the dot kernel */
+#define COST_PACK      0.8  /* per element packed */
+#define DOT_MAX_PACKED 1024 /* widest b^T the dot path packs (chunks of >= 64 k) */
 
 /* Work per unit of n of the blocked kernel on a (m x n) · b (n x v). */
 static double cost_blocked(struct view b, size_t m, size_t v)
@@ -855,14 +892,24 @@ static double cost_blocked(struct view b, size_t m, size_t v)
 }
 
 static void gemm_avx512(uint64_t *C, struct view a, struct view b, size_t m, size_t n, size_t v,
-			bool acc)
+                        bool acc)
 {
-	if (m == 1) {
-		gemv_avx512(C, a.p, b, n, v, !acc); /* a.cs == 1 when m == 1 */
-		return;
+	if (v == 1 && m > 1) {
+		/* C^T (1 x m) = op(B)^T · op(A)^T is the same memory. */
+		struct view t = a;
+		a = transpose(b);
+		b = transpose(t);
+		v = m;
+		m = 1;
 	}
-	if (v == 1) { /* C^T (1 x m) = op(B)^T · op(A)^T, same memory */
-		gemv_avx512(C, b.p, transpose(a), n, m, !acc);
+	if (m == 1) {
+		/* A vector-matrix product; a.cs == 1 here. One dot product per
+		 * output if columns of b are contiguous, else rows of b scaled
+		 * and summed. */
+		if (b.rs == 1 && (b.cs != 1 || v == 1))
+			gemm_dot_avx512(C, v, 1, a, b, 1, n, v, acc);
+		else
+			gemv_avx512(C, a.p, b, n, v, !acc);
 		return;
 	}
 	/* Pick the cheapest way: the blocked kernel pads v to 8 lanes; on the
@@ -872,10 +919,10 @@ static void gemm_avx512(uint64_t *C, struct view a, struct view b, size_t m, siz
 	double swapped = cost_blocked(transpose(a), v, m);
 	double dot = DBL_MAX, dot_swapped = DBL_MAX;
 	double dot_work = COST_DOT * (double)m * (double)v * (double)round8(n) / (double)n / 8;
-	if (a.cs == 1)
+	if (a.cs == 1 && (b.rs == 1 || v <= DOT_MAX_PACKED))
 		dot = dot_work + (b.rs != 1 ? COST_PACK * (double)v : 0.0);
-	if (b.rs == 1)
-		dot_swapped = dot_work + COST_PACK * (double)m;
+	if (b.rs == 1 && (a.cs == 1 || m <= DOT_MAX_PACKED))
+		dot_swapped = dot_work + (a.cs != 1 ? COST_PACK * (double)m : 0.0);
 	double best = min_double(min_double(normal, swapped), min_double(dot, dot_swapped));
 	if (dot == best)
 		gemm_dot_avx512(C, v, 1, a, b, m, n, v, acc);
@@ -951,7 +998,7 @@ int ring_gemm_set_impl(const char *name)
 }
 
 void ring_gemm(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m, size_t n, size_t v,
-	       unsigned flags)
+               unsigned flags)
 {
 	bool acc = flags & RING_GEMM_ACCUMULATE;
 	if (m == 0 || v == 0)

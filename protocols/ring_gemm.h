@@ -3,16 +3,19 @@
  * Secret shares are uint64_t and all arithmetic wraps modulo 2^64, so the
  * product of two share matrices is an ordinary integer GEMM whose multiply
  * and add simply drop the carries. Every party computes its local share
- * products with ring_gemm; it is the hottest loop of the whole project.
+ * products with ring_gemm (MatMul, Alg. 1); it is the hottest loop of the
+ * whole project.
  *
  * Two implementations, chosen once at run time:
- *   "avx512"  vpmullq/vpaddq micro-kernel (8 rows x 24 columns of C held in
- *             24 zmm registers) with GotoBLAS-style packing; needs AVX512F
- *             and AVX512DQ.
- *   "generic" plain C, 4 x 4 register block, the same blocking.
- * Both give bit-identical results (the ring is exact, order does not
- * matter). Single-threaded; safe to call from several threads at once (the
- * packing buffers are thread-local, about 1 MiB per thread that calls it).
+ *   "avx512"  vpmullq/vpaddq kernels (an 8 x 16 register tile with
+ *             GotoBLAS-style blocking, a dot-product kernel for thin shapes,
+ *             a vector-matrix path for m == 1 or v == 1); needs AVX512F and
+ *             AVX512DQ.
+ *   "generic" plain C, 4 x 4 register tile, the same blocking.
+ * Both give bit-identical results. Single-threaded, and safe to call from
+ * several threads at once: the packing buffers are thread-local, 544 KiB
+ * per thread (glibc carves static TLS out of each thread's stack, so a
+ * thread created with a small explicit stack size may fail to start).
  */
 #ifndef SNN_PROTOCOLS_RING_GEMM_H
 #define SNN_PROTOCOLS_RING_GEMM_H
@@ -33,11 +36,11 @@ enum ring_gemm_flags {
  * accumulating and n == 0). C must not alias A or B. Never fails and never
  * allocates. */
 void ring_gemm(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m, size_t n, size_t v,
-	       unsigned flags);
+               unsigned flags);
 
 /* Reference triple loop with the same contract, for tests. */
 void ring_gemm_naive(uint64_t *C, const uint64_t *A, const uint64_t *B, size_t m, size_t n,
-		     size_t v, unsigned flags);
+                     size_t v, unsigned flags);
 
 /* "avx512" or "generic": what ring_gemm uses now. */
 const char *ring_gemm_impl_name(void);

@@ -51,7 +51,7 @@ static bool use_impl(const char *name)
 /* Check every supported implementation, all four transpose combinations,
  * with and without ACCUMULATE, on op(A) = a (m x n), op(B) = b (n x v). */
 static void check_all(uint64_t seed, const uint64_t *a, const uint64_t *b, size_t m, size_t n,
-		      size_t v)
+                      size_t v)
 {
 	uint64_t *at = alloc_u64(m * n), *bt = alloc_u64(n * v);
 	uint64_t *want = alloc_u64(m * v), *c0 = alloc_u64(m * v), *c = alloc_u64(m * v);
@@ -73,12 +73,12 @@ static void check_all(uint64_t seed, const uint64_t *a, const uint64_t *b, size_
 			ring_gemm(c, pa, pb, m, n, v, flags);
 			for (size_t i = 0; i < m * v; i++) {
 				uint64_t expect = acc ? c0[i] + want[i] : want[i];
-				cr_assert_eq(c[i], expect,
-					     "%s seed %#llx shape %zux%zux%zu flags %u: C[%zu][%zu] = "
-					     "%#llx, want %#llx",
-					     impls[x], (unsigned long long)seed, m, n, v, flags, i / v,
-					     i % v, (unsigned long long)c[i],
-					     (unsigned long long)expect);
+				cr_assert_eq(
+				    c[i], expect,
+				    "%s seed %#llx shape %zux%zux%zu flags %u: C[%zu][%zu] = "
+				    "%#llx, want %#llx",
+				    impls[x], (unsigned long long)seed, m, n, v, flags, i / v,
+				    i % v, (unsigned long long)c[i], (unsigned long long)expect);
 			}
 		}
 	}
@@ -127,13 +127,14 @@ Test(ring_gemm, worked_example_wraps_modulo_2_64)
 			else
 				ring_gemm(c, pa, pb, 2, 3, 2, flags);
 			for (int i = 0; i < 4; i++)
-				cr_assert_eq(c[i], want[i], "%s flags %u: C[%d] = %#llx, want %#llx",
-					     x < 0 ? "naive" : impls[x], flags, i,
-					     (unsigned long long)c[i], (unsigned long long)want[i]);
+				cr_assert_eq(c[i], want[i],
+				             "%s flags %u: C[%d] = %#llx, want %#llx",
+				             x < 0 ? "naive" : impls[x], flags, i,
+				             (unsigned long long)c[i], (unsigned long long)want[i]);
 			ring_gemm(c, pa, pb, 2, 3, 2, flags | RING_GEMM_ACCUMULATE);
 			for (int i = 0; i < 4; i++)
 				cr_assert_eq(c[i], 2 * want[i], "%s flags %u accumulate: C[%d]",
-					     x < 0 ? "naive" : impls[x], flags, i);
+				             x < 0 ? "naive" : impls[x], flags, i);
 		}
 	}
 }
@@ -149,10 +150,35 @@ Test(ring_gemm, small_shapes_match_naive_exhaustively)
 				check_random(seed++, sizes[i], sizes[k], sizes[j]);
 }
 
+/* Every edge tile: m and v from 1 to 24 cover all row counts of the
+ * register tiles and all widths of the last panel, in both orientations. */
+Test(ring_gemm, every_edge_tile_matches_naive)
+{
+	static const size_t depths[] = {1, 5, 19};
+	uint64_t seed = 500;
+	for (size_t m = 1; m <= 24; m++)
+		for (size_t v = 1; v <= 24; v++)
+			for (size_t d = 0; d < 3; d++)
+				check_random(seed++, m, depths[d], v);
+}
+
+/* Vector-matrix products (m == 1) and matrix-vector products (v == 1) up to
+ * more than two 64-column blocks. */
+Test(ring_gemm, vector_products_match_naive)
+{
+	static const size_t depths[] = {1, 9, 70};
+	uint64_t seed = 20000;
+	for (size_t len = 1; len <= 140; len++) {
+		for (size_t d = 0; d < 3; d++) {
+			check_random(seed++, 1, depths[d], len);
+			check_random(seed++, len, depths[d], 1);
+		}
+	}
+}
+
 Test(ring_gemm, random_shapes_match_naive)
 {
-	static const size_t sizes[] = {1,  2,  3,  7,  8,  9,   15,  16,
-				       17, 31, 33, 64, 65, 100, 129, 257};
+	static const size_t sizes[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65, 100, 129, 257};
 	const size_t n_sizes = sizeof sizes / sizeof sizes[0];
 	uint64_t state = 0x600d;
 	for (int t = 0; t < 120; t++) {
@@ -169,15 +195,15 @@ Test(ring_gemm, random_shapes_match_naive)
 Test(ring_gemm, paper_shapes_match_naive)
 {
 	static const size_t shapes[][3] = {
-		{128, 784, 128}, {784, 128, 10}, {1, 500, 100}, {576, 25, 20},
-		{128, 128, 128}, {1, 100, 1},	 {10, 128, 784}, {100, 500, 1},
+	    {128, 784, 128}, {784, 128, 10}, {1, 500, 100},  {576, 25, 20},
+	    {128, 128, 128}, {1, 100, 1},    {10, 128, 784}, {100, 500, 1},
 	};
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
 		check_random(2000 + s, shapes[s][0], shapes[s][1], shapes[s][2]);
 }
 
 /* Shapes that reach every code path of the blocked implementation: k split
- * into slabs (n > KC = 512), v into blocks (v > NC = 192), B read in place
+ * into slabs (n > KC = 512), v into blocks (v > NC = 128), B read in place
  * (m <= 16) with a padded last panel, A micro-panels packed (A transposed
  * with m >= 512), the dot-product path with B^T packed in chunks of k. */
 Test(ring_gemm, blocking_boundaries_match_naive)
@@ -199,19 +225,19 @@ Test(ring_gemm, zero_sizes_leave_or_zero_c)
 		const char *name = x < 0 ? "naive" : impls[x];
 		for (unsigned flags = 0; flags < 8; flags++) {
 			void (*f)(uint64_t *, const uint64_t *, const uint64_t *, size_t, size_t,
-				  size_t, unsigned) = x < 0 ? ring_gemm_naive : ring_gemm;
+			          size_t, unsigned) = x < 0 ? ring_gemm_naive : ring_gemm;
 			uint64_t c[4] = {9, 9, 9, 9};
 			f(c, A, B, 0, 2, 2, flags);
 			f(c, A, B, 2, 2, 0, flags);
 			f(c, A, B, 0, 0, 0, flags);
 			for (int i = 0; i < 4; i++)
 				cr_assert_eq(c[i], 9, "%s flags %u: m or v = 0 wrote C[%d]", name,
-					     flags, i);
+				             flags, i);
 			f(c, A, B, 2, 0, 2, flags);
 			uint64_t expect = (flags & RING_GEMM_ACCUMULATE) ? 9 : 0;
 			for (int i = 0; i < 4; i++)
 				cr_assert_eq(c[i], expect, "%s flags %u: n = 0, C[%d] = %llu", name,
-					     flags, i, (unsigned long long)c[i]);
+				             flags, i, (unsigned long long)c[i]);
 			/* NULL operands are fine when nothing is read. */
 			f(c, NULL, NULL, 2, 0, 2, flags);
 		}
@@ -221,8 +247,8 @@ Test(ring_gemm, zero_sizes_leave_or_zero_c)
 Test(ring_gemm, boundary_values_match_naive)
 {
 	static const uint64_t values[] = {0, 1, UINT64_MAX, 1ull << 63, (1ull << 63) - 1};
-	static const size_t shapes[][3] = {{1, 1, 1}, {8, 8, 8},     {17, 33, 25},
-					   {1, 65, 31}, {40, 9, 1}, {64, 300, 64}};
+	static const size_t shapes[][3] = {{1, 1, 1},   {8, 8, 8},  {17, 33, 25},
+	                                   {1, 65, 31}, {40, 9, 1}, {64, 300, 64}};
 	uint64_t state = 77;
 	for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
 		size_t m = shapes[s][0], n = shapes[s][1], v = shapes[s][2];
