@@ -7,6 +7,7 @@
 #include "eval.h"
 #include "snn_config.h"
 #include "snn_git.h"
+#include "train.h"
 
 struct command {
 	const char *name;                  /* subcommand */
@@ -19,6 +20,8 @@ static int help_main(int argc, char **argv);
 static const struct command commands[] = {
 	{ "bench", bench_main, "verify and measure a protocol; --paper prints Table 8 beside ours" },
 	{ "eval", eval_main, "run one protocol on your own values; --views shows what each party saw" },
+	{ "train", train_main, "train a network on MNIST securely; checkpoints, --resume" },
+	{ "infer", train_infer_main, "secure inference with a trained model; confusion matrix" },
 	{ "help", help_main, "this text; snn <command> --help for a command's options" },
 };
 

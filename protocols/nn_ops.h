@@ -24,7 +24,7 @@ struct nn_ctx {
 	unsigned frac;        /* fixed-point fractional bits */
 };
 
-/* Cleartext context with its own arena (finish with nn_ctx_finish). */
+/* Cleartext context using the caller's arena a. */
 void nn_ctx_init_clear(struct nn_ctx *c, struct arena *a, unsigned frac);
 
 /* 1 where this context holds values (P0, P1, cleartext), 0 at P2. */

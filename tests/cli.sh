@@ -79,6 +79,10 @@ printf '2 1\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
 expect 2 "division needs 0 <= x <= y" -- eval division "${TMPDIR:-/tmp}/snn-cli-$$.txt"
 printf '1e300\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
 expect 2 "out of range" -- eval relu "${TMPDIR:-/tmp}/snn-cli-$$.txt"
+expect 2 "must be a power of two" -- train --net A --lr 0.01
+expect 2 "must be a power of two" -- train --net A --batch 100
+expect 2 "--net is required" -- train
+expect 2 "--model is required" -- infer
 views=$(mktemp -d)
 printf '1\n-1\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
 expect 0 "drelu on 2 items: 1328 bytes" -- eval drelu "${TMPDIR:-/tmp}/snn-cli-$$.txt" --views "$views"

@@ -1,0 +1,1520 @@
+#include "train.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fixed.h"
+#include "model_file.h"
+#include "nn_layers.h"
+#include "nn_mnist.h"
+#include "nn_net.h"
+#include "nn_ops.h"
+#include "nn_train.h"
+#include "party.h"
+#include "prg.h"
+#include "report.h"
+#include "share.h"
+#include "sim.h"
+
+#define INFER_BATCH_DEFAULT 100 /* test-set inference batch (10000 = 100 x 100) */
+#define BATCH_MAX           65536
+#define LR_LOG_MAX          40   /* lr >= 2^-40 */
+#define LOSS_CLAMP          1e-4 /* probabilities below count as this in the loss */
+#define PATH_LEN            4096
+
+/* ---- small helpers ---- */
+
+static double now_s(void)
+{
+	return (double)party_mono_ns() / 1e9;
+}
+
+static void fmt_bytes(char *buf, size_t len, uint64_t b)
+{
+	if (b >= 1000000000ull)
+		snprintf(buf, len, "%.2f GB", (double)b / 1e9);
+	else if (b >= 1000000ull)
+		snprintf(buf, len, "%.1f MB", (double)b / 1e6);
+	else if (b >= 1000ull)
+		snprintf(buf, len, "%.1f kB", (double)b / 1e3);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)b);
+}
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+	if (!(s >= 0) || s > 1e7)
+		snprintf(buf, len, "?");
+	else if (s >= 3600)
+		snprintf(buf, len, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	else if (s >= 60)
+		snprintf(buf, len, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, len, "%.1fs", s);
+}
+
+/* A 64-bit value from a seed and a label (the first 8 bytes of the derived key). */
+static uint64_t derive_seed(uint64_t seed, const char *label)
+{
+	uint8_t key[PRG_KEY_BYTES];
+	prg_derive_key(key, seed, label);
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | key[i];
+	return v;
+}
+
+static void prg_from(struct prg *g, uint64_t seed, const char *label)
+{
+	uint8_t key[PRG_KEY_BYTES];
+	prg_derive_key(key, seed, label);
+	prg_init(g, key);
+}
+
+/* A random identifier for a training run's pair of share files (not a
+ * secret and not part of any computation, so not from the seeded streams). */
+static uint64_t random_pair_id(void)
+{
+	uint64_t v = 0;
+	int fd = open("/dev/urandom", O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+			v = 0;
+		close(fd);
+	}
+	if (!v) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) ^
+		    ((uint64_t)getpid() * 0x9e3779b97f4a7c15ull);
+	}
+	return v ? v : 1;
+}
+
+static int is_pow2(uint64_t v)
+{
+	return v && (v & (v - 1)) == 0;
+}
+
+static unsigned log2_u64(uint64_t v)
+{
+	unsigned k = 0;
+	while (v > 1) {
+		v >>= 1;
+		k++;
+	}
+	return k;
+}
+
+/* --lr: "2^-k" or a decimal power of two <= 1; *k = log2(1/lr). */
+static int parse_lr(const char *cmd, const char *s, unsigned *k)
+{
+	if (strncmp(s, "2^", 2) == 0) {
+		const char *e = s + 2;
+		char *end;
+		errno = 0;
+		long v = strtol(e, &end, 10);
+		if (*e && !errno && !*end && v <= 0 && v >= -LR_LOG_MAX && e[0] != '+' &&
+		    e[0] != ' ') {
+			*k = (unsigned)-v;
+			return 0;
+		}
+	} else {
+		char *end;
+		errno = 0;
+		double v = strtod(s, &end);
+		int e;
+		if (*s && !*end && !errno && isfinite(v) && v > 0 && v <= 1 &&
+		    frexp(v, &e) == 0.5 && 1 - e <= LR_LOG_MAX) {
+			*k = (unsigned)(1 - e);
+			return 0;
+		}
+	}
+	fprintf(stderr,
+	        "snn %s: --lr: '%s' must be a power of two from 2^-%d to 1, written 2^-k or as a "
+	        "decimal (0.0078125): SGD scales by truncation\n",
+	        cmd, s, LR_LOG_MAX);
+	return -1;
+}
+
+/* mkdir -p of the directory part of path. */
+static int make_parent_dirs(const char *cmd, const char *path)
+{
+	char buf[PATH_LEN];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		fprintf(stderr, "snn %s: path '%s' is too long\n", cmd, path);
+		return -1;
+	}
+	char *slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return 0;
+	*slash = '\0';
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0777) != 0 && errno != EEXIST) {
+				fprintf(stderr, "snn %s: cannot create directory '%s': %s\n", cmd,
+				        buf, strerror(errno));
+				return -1;
+			}
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	struct stat st;
+	if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode) || access(buf, W_OK) != 0) {
+		fprintf(stderr, "snn %s: cannot write in directory '%s'\n", cmd, buf);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the data owner ---- */
+
+/* A data set as the data owner holds it after sharing. */
+struct owner_set {
+	size_t n;        /* examples */
+	size_t in;       /* values per example (784) */
+	ring_t *x[2];    /* P0's and P1's shares of the images, n x in */
+	ring_t *y[2];    /* shares of the one-hot labels, n x classes, or NULL */
+	ring_t *x_clear; /* cleartext encoding (for the twin), n x in, or NULL */
+	ring_t *y_clear; /* n x classes or NULL */
+	uint8_t *labels; /* n cleartext labels, or NULL (images without labels) */
+};
+
+static void owner_set_finish(struct owner_set *s)
+{
+	for (int j = 0; j < 2; j++) {
+		free(s->x[j]);
+		free(s->y[j]);
+	}
+	free(s->x_clear);
+	free(s->y_clear);
+	free(s->labels);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Encode n images (and labels if given) and share them with owner.
+ * with_y: also share one-hot labels; keep_clear: keep the encoding. */
+static int owner_share(struct owner_set *s, const uint8_t *pixels, const uint8_t *labels, size_t n,
+                       unsigned frac, struct prg *owner, int with_y, int keep_clear)
+{
+	const size_t in = NN_MNIST_PIXELS, K = NN_MNIST_CLASSES;
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->in = in;
+	ring_t enc[256];
+	for (unsigned p = 0; p < 256; p++) /* round(p / 255 · 2^frac) */
+		enc[p] = (((ring_t)p << (frac + 1)) + 255) / 510;
+	ring_t one = (ring_t)1 << frac;
+	ring_t img[NN_MNIST_PIXELS], hot[NN_MNIST_CLASSES];
+	for (int j = 0; j < 2; j++) {
+		s->x[j] = malloc(n * in * sizeof(ring_t));
+		if (with_y)
+			s->y[j] = malloc(n * K * sizeof(ring_t));
+		if (!s->x[j] || (with_y && !s->y[j]))
+			goto oom;
+	}
+	if (keep_clear) {
+		s->x_clear = malloc(n * in * sizeof(ring_t));
+		s->y_clear = malloc(n * K * sizeof(ring_t));
+		if (!s->x_clear || !s->y_clear)
+			goto oom;
+	}
+	if (labels) {
+		if (!(s->labels = malloc(n)))
+			goto oom;
+		memcpy(s->labels, labels, n);
+	}
+	/* Images first, then labels: one owner stream, in this order. */
+	for (size_t i = 0; i < n; i++) {
+		ring_t *e = keep_clear ? s->x_clear + i * in : img;
+		for (size_t k = 0; k < in; k++)
+			e[k] = enc[pixels[i * in + k]];
+		share_split(owner, s->x[0] + i * in, s->x[1] + i * in, e, in);
+	}
+	if (with_y)
+		for (size_t i = 0; i < n; i++) {
+			ring_t *e = keep_clear ? s->y_clear + i * K : hot;
+			for (size_t k = 0; k < K; k++)
+				e[k] = k == labels[i] ? one : 0;
+			share_split(owner, s->y[0] + i * K, s->y[1] + i * K, e, K);
+		}
+	return 0;
+oom:
+	owner_set_finish(s);
+	return ERROR_NOMEM;
+}
+
+/* ---- progress: the data owner combines P0's and P1's output shares ---- */
+
+/* One iteration's output shares, until both P0's and P1's are in. */
+struct progress_slot {
+	size_t iter;      /* iteration held, SIZE_MAX: none */
+	unsigned arrived; /* bit j: P_j's share is in */
+	ring_t *share[2]; /* cap values per party */
+};
+
+struct progress {
+	pthread_mutex_t lock;  /* P0 and P1 call the hook: guards the whole struct */
+	int train;             /* 1: ASM outputs (batch x classes); 0: class shares (batch) */
+	size_t batch;          /* examples per iteration */
+	size_t classes;        /* K */
+	size_t n_iter;         /* iterations of the run */
+	unsigned frac;         /* fractional bits of the ASM outputs */
+	const uint32_t *order; /* n_iter·batch example indices */
+	const uint8_t *labels; /* cleartext labels of the data set, or NULL */
+	int tty;               /* stderr is a terminal: one line redrawn */
+	int quiet;             /* no progress output */
+	char what[64];         /* "epoch 2/15" */
+	double start_s;        /* monotonic start of the run */
+	struct progress_slot slot[2]; /* iterations i and i+1 may overlap */
+	size_t cap;                   /* values a slot holds */
+	/* totals, written by the second party of each iteration */
+	size_t iters_done;  /* iterations combined */
+	double loss_sum;    /* Σ batch mean cross-entropy */
+	size_t correct;     /* examples classified right */
+	size_t seen;        /* examples scored */
+	int last_tenth;     /* plain output: tenths of the run printed */
+	double last_draw_s; /* terminal: time of the last redraw */
+	int drawn;          /* terminal: a progress line is on screen */
+};
+
+static int progress_init(struct progress *pr, int train, size_t batch, size_t classes,
+                         size_t n_iter, unsigned frac, const uint32_t *order, const uint8_t *labels,
+                         const char *what, int quiet)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->train = train;
+	pr->batch = batch;
+	pr->classes = classes;
+	pr->n_iter = n_iter;
+	pr->frac = frac;
+	pr->order = order;
+	pr->labels = labels;
+	pr->tty = isatty(STDERR_FILENO);
+	pr->quiet = quiet;
+	snprintf(pr->what, sizeof(pr->what), "%s", what);
+	pr->cap = train ? batch * classes : batch;
+	for (int s = 0; s < 2; s++) {
+		pr->slot[s].iter = SIZE_MAX;
+		for (int j = 0; j < 2; j++)
+			if (!(pr->slot[s].share[j] = calloc(pr->cap, sizeof(ring_t))))
+				goto oom;
+	}
+	if (pthread_mutex_init(&pr->lock, NULL) != 0)
+		goto oom;
+	pr->start_s = now_s();
+	return 0;
+oom:
+	for (int s = 0; s < 2; s++)
+		for (int j = 0; j < 2; j++)
+			free(pr->slot[s].share[j]);
+	return ERROR_NOMEM;
+}
+
+static void progress_finish(struct progress *pr)
+{
+	if (pr->drawn)
+		fprintf(stderr, "\r\033[K");
+	pthread_mutex_destroy(&pr->lock);
+	for (int s = 0; s < 2; s++)
+		for (int j = 0; j < 2; j++)
+			free(pr->slot[s].share[j]);
+}
+
+/* Score iteration iter from the two shares (lock held). */
+static void combine(struct progress *pr, size_t iter, ring_t *const share[2])
+{
+	size_t B = pr->batch, K = pr->classes;
+	double loss = 0;
+	for (size_t b = 0; b < B; b++) {
+		int label = pr->labels ? pr->labels[pr->order[iter * B + b]] : -1;
+		if (pr->train) {
+			size_t best = 0;
+			double pbest = -1e300, ptrue = 0;
+			for (size_t k = 0; k < K; k++) {
+				double p = fixed_decode(share[0][b * K + k] + share[1][b * K + k],
+				                        pr->frac);
+				if (p > pbest) {
+					pbest = p;
+					best = k;
+				}
+				if ((int)k == label)
+					ptrue = p;
+			}
+			loss += -log(ptrue > LOSS_CLAMP ? ptrue : LOSS_CLAMP);
+			pr->correct += (int)best == label;
+		} else {
+			ring_t cls = share[0][b] + share[1][b];
+			pr->correct += label >= 0 && cls == (ring_t)label;
+		}
+	}
+	if (pr->train)
+		pr->loss_sum += loss / (double)B;
+	pr->seen += B;
+	pr->iters_done++;
+}
+
+static void show(struct progress *pr)
+{
+	if (pr->quiet)
+		return;
+	double t = now_s(), el = t - pr->start_s;
+	size_t done = pr->iters_done;
+	int last = done == pr->n_iter;
+	if (pr->tty && !last && t - pr->last_draw_s < 0.2)
+		return;
+	int tenth = (int)(done * 10 / (pr->n_iter ? pr->n_iter : 1));
+	if (!pr->tty && tenth <= pr->last_tenth)
+		return;
+	pr->last_tenth = tenth;
+	pr->last_draw_s = t;
+	double rate = el > 0 ? (double)(done * pr->batch) / el : 0;
+	char eta[32], elapsed[32];
+	fmt_duration(eta, sizeof(eta), done ? el / (double)done * (double)(pr->n_iter - done) : -1);
+	fmt_duration(elapsed, sizeof(elapsed), el);
+	char score[96];
+	double acc = pr->seen ? (double)pr->correct / (double)pr->seen : 0;
+	if (pr->train)
+		snprintf(score, sizeof(score), "loss %.4f  acc %.4f",
+		         done ? pr->loss_sum / (double)done : 0.0, acc);
+	else if (pr->labels)
+		snprintf(score, sizeof(score), "acc %.4f", acc);
+	else
+		score[0] = '\0';
+	fprintf(stderr, "%s%s  %zu/%zu  %s  %.0f img/s  wall %s  ETA %s%s", pr->tty ? "\r" : "",
+	        pr->what, done, pr->n_iter, score, rate, elapsed, eta, pr->tty ? "\033[K" : "\n");
+	fflush(stderr);
+	pr->drawn = pr->tty;
+}
+
+/* struct nn_job.progress: runs on P0's and P1's threads. */
+static void progress_hook(void *ctx, int party, size_t iter, const ring_t *out_share, size_t n)
+{
+	struct progress *pr = ctx;
+	if (party != 0 && party != 1)
+		return;
+	pthread_mutex_lock(&pr->lock);
+	struct progress_slot *s = &pr->slot[iter & 1];
+	if (s->iter != iter) {
+		s->iter = iter;
+		s->arrived = 0;
+	}
+	memcpy(s->share[party], out_share, (n < pr->cap ? n : pr->cap) * sizeof(ring_t));
+	s->arrived |= 1u << party;
+	if (s->arrived == 3) {
+		combine(pr, iter, s->share);
+		s->iter = SIZE_MAX;
+		s->arrived = 0;
+		show(pr);
+	}
+	pthread_mutex_unlock(&pr->lock);
+}
+
+/* ---- runs ---- */
+
+struct run_cost {
+	double wall_s;             /* wall time of the run */
+	double sim_s;              /* simulated time */
+	uint64_t bytes;            /* sent by all parties */
+	double cpu_s[PARTY_COUNT]; /* per-party CPU time */
+};
+
+static void cost_from(struct run_cost *c, const struct sim_result *res)
+{
+	c->wall_s = (double)res->wall_ns / 1e9;
+	c->sim_s = (double)res->sim_ns / 1e9;
+	c->bytes = sim_result_bytes(res);
+	for (int j = 0; j < PARTY_COUNT; j++)
+		c->cpu_s[j] = (double)res->party[j].cpu_ns / 1e9;
+}
+
+static void cost_add(struct run_cost *sum, const struct run_cost *c)
+{
+	sum->wall_s += c->wall_s;
+	sum->sim_s += c->sim_s;
+	sum->bytes += c->bytes;
+	for (int j = 0; j < PARTY_COUNT; j++)
+		sum->cpu_s[j] += c->cpu_s[j];
+}
+
+/* The job of party j on data set d (P2 sees sizes only). */
+static void job_for(struct nn_job *job, int j, struct nn_model *model, const struct owner_set *d,
+                    const uint32_t *order, size_t n_iter, size_t batch, unsigned frac)
+{
+	memset(job, 0, sizeof(*job));
+	job->model = model;
+	job->data.n = d->n;
+	job->data.in = d->in;
+	job->data.classes = NN_MNIST_CLASSES;
+	job->data.x = j < 2 ? d->x[j] : NULL;
+	job->data.y = j < 2 ? d->y[j] : NULL;
+	job->order = order;
+	job->n_iter = n_iter;
+	job->batch = batch;
+	job->frac = frac;
+}
+
+/* Secure inference of the first n examples of d (n a multiple of batch):
+ * pred gets the classes (0..9, or 255 for an out-of-range reconstruction). */
+static int run_infer(const char *cmd, const struct cli_run *run, uint64_t sim_seed,
+                     struct nn_model *const models[PARTY_COUNT], const struct owner_set *d,
+                     size_t n, size_t batch, unsigned frac, const char *what, int quiet,
+                     uint8_t *pred, struct run_cost *cost)
+{
+	size_t n_iter = n / batch;
+	uint32_t *order = malloc(n * sizeof(uint32_t));
+	ring_t *out[PARTY_COUNT] = {NULL, NULL, NULL};
+	struct progress pr;
+	int progress_ok = 0, rc = ERROR_NOMEM;
+	if (!order)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	for (int j = 0; j < PARTY_COUNT; j++)
+		if (!(out[j] = calloc(n, sizeof(ring_t))))
+			goto out;
+	if (progress_init(&pr, 0, batch, NN_MNIST_CLASSES, n_iter, frac, order, d->labels, what,
+	                  quiet) < 0)
+		goto out;
+	progress_ok = 1;
+	struct nn_job jobs[PARTY_COUNT];
+	void *args[PARTY_COUNT];
+	for (int j = 0; j < PARTY_COUNT; j++) {
+		job_for(&jobs[j], j, models[j], d, order, n_iter, batch, frac);
+		jobs[j].data.y = NULL;
+		jobs[j].train = 0;
+		jobs[j].out = out[j];
+		jobs[j].progress = progress_hook;
+		jobs[j].progress_ctx = &pr;
+		args[j] = &jobs[j];
+	}
+	struct sim_config cfg = run->cfg;
+	cfg.seed = sim_seed;
+	struct sim_result res;
+	rc = sim_run(&cfg, nn_job_party_fn, args, &res);
+	progress_finish(&pr);
+	progress_ok = 0;
+	if (rc < 0) {
+		fprintf(stderr, "snn %s: %s: %s\n", cmd, what,
+		        res.message[0] ? res.message : error_strerror(rc));
+		sim_result_finish(&res);
+		goto out;
+	}
+	cost_from(cost, &res);
+	sim_result_finish(&res);
+	for (size_t i = 0; i < n; i++) {
+		ring_t c = out[0][i] + out[1][i];
+		pred[i] = c < NN_MNIST_CLASSES ? (uint8_t)c : 255;
+	}
+	rc = 0;
+out:
+	if (rc == ERROR_NOMEM)
+		fprintf(stderr, "snn %s: out of memory\n", cmd);
+	if (progress_ok)
+		progress_finish(&pr);
+	for (int j = 0; j < PARTY_COUNT; j++)
+		free(out[j]);
+	free(order);
+	return rc;
+}
+
+/* Copy the parameters of src into dst (initialised for another network with
+ * the same parameter layers, model_file_net_equal(.., 1)). */
+static void copy_params(struct nn_model *dst, const struct nn_model *src)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < dst->net.n_layers; i++) {
+		const struct nn_layer *l = &dst->net.layer[i];
+		size_t nw = nn_layer_weights(l);
+		if (!nw)
+			continue;
+		while (j < src->net.n_layers && !nn_layer_weights(&src->net.layer[j]))
+			j++;
+		memcpy(dst->w[i], src->w[j], nw * sizeof(ring_t));
+		memcpy(dst->b[i], src->b[j], nn_layer_biases(l) * sizeof(ring_t));
+		j++;
+	}
+}
+
+static void model_copy_values(struct nn_model *dst, const struct nn_model *src)
+{
+	for (size_t i = 0; i < src->net.n_layers; i++) {
+		const struct nn_layer *l = &src->net.layer[i];
+		if (!src->w[i])
+			continue;
+		memcpy(dst->w[i], src->w[i], nn_layer_weights(l) * sizeof(ring_t));
+		memcpy(dst->b[i], src->b[i], nn_layer_biases(l) * sizeof(ring_t));
+	}
+}
+
+/* The network to run: built-in name or description file, checked against MNIST. */
+static int load_net(const char *cmd, struct nn_net *net, const char *name)
+{
+	char err[512];
+	if (nn_net_load(net, name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "snn %s: --net: %s\n", cmd, err);
+		return -1;
+	}
+	if (net->in_h != NN_MNIST_ROWS || net->in_w != NN_MNIST_COLS || net->in_c != 1 ||
+	    nn_net_classes(net) != NN_MNIST_CLASSES) {
+		fprintf(
+		    stderr,
+		    "snn %s: --net %s takes %zux%zux%zu inputs and has %zu classes; MNIST needs "
+		    "28x28x1 and 10\n",
+		    cmd, name, net->in_h, net->in_w, net->in_c, nn_net_classes(net));
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- snn train ---- */
+
+struct epoch_result {
+	unsigned epoch;        /* 1-based */
+	double loss;           /* mean over the epoch's batches */
+	double train_accuracy; /* on the training batches, while training */
+	double test_accuracy;  /* -1: not measured */
+	struct run_cost train; /* the training run */
+	struct run_cost test;  /* the test-set inference */
+};
+
+struct train_opts {
+	const char *net_name; /* --net */
+	const char *data_dir; /* --data */
+	const char *save;     /* --save PREFIX */
+	const char *resume;   /* --resume PREFIX */
+	const char *reveal;   /* --reveal FILE */
+	uint64_t epochs;      /* total epochs */
+	uint64_t batch;       /* power of two */
+	unsigned lr_log;      /* lr = 2^-lr_log */
+	int have_lr;          /* --lr given */
+	uint64_t frac;        /* --frac-bits */
+	uint64_t train_limit; /* training images used */
+	uint64_t test_limit;  /* test images used; 0: no test */
+	int shadow;           /* --shadow */
+	int json;             /* --json */
+	int quiet;            /* --quiet: no progress */
+	int seed_given;       /* --seed on the command line */
+};
+
+static void train_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: snn train --net A|B|C|D|FILE [options]\n\n"
+	    "Trains the network on MNIST inside the three-party simulation: this process is\n"
+	    "the data owner and secret-shares images, labels and initial weights between P0\n"
+	    "and P1; every epoch is one run of the three parties, followed by a secure\n"
+	    "inference on the test set and a checkpoint of P0's and P1's shares.\n\n"
+	    "options:\n"
+	    "  --net NAME|FILE    network: A, B, C, D (or the -bench variants), or a\n"
+	    "                     description file (see nn_net.h)\n"
+	    "  --epochs N         total epochs, counting those of --resume (default 1)\n"
+	    "  --batch B          examples per SGD step, a power of two (default 128)\n"
+	    "  --lr R             learning rate 2^-k, as 2^-7 or 0.0078125 (default 2^-7 for A,\n"
+	    "                     2^-5 otherwise, as in the paper)\n"
+	    "  --frac-bits F      fixed-point fractional bits (default 13)\n"
+	    "  --data DIR         MNIST idx files (default $SNN_DATA or data/mnist)\n"
+	    "  --train-limit N    use the first N training images (default all 60000)\n"
+	    "  --test-limit N     test on the first N test images, 0 for none (default all);\n"
+	    "                     rounded down to a multiple of the inference batch (100)\n"
+	    "  --save PREFIX      checkpoint to PREFIX.p0 and PREFIX.p1 after every epoch,\n"
+	    "                     replacing them (default: the --resume prefix, else\n"
+	    "                     results/ckpt/<net>)\n"
+	    "  --resume PREFIX    continue the run saved in PREFIX.p0, PREFIX.p1 (same\n"
+	    "                     network, frac bits and seed) up to --epochs in all\n"
+	    "  --reveal FILE      at the end, write the cleartext model to FILE\n"
+	    "  --shadow           also train the cleartext fixed-point twin on the same data\n"
+	    "                     and print per layer how far the secure weights are from it\n"
+	    "  --quiet            no progress output on stderr\n"
+	    "  --json             last line: one JSON object with the results\n");
+	cli_print_run_flags(out);
+}
+
+static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char **argv)
+{
+	memset(o, 0, sizeof(*o));
+	o->epochs = 1;
+	o->batch = 128;
+	o->frac = FIXED_FRAC_BITS;
+	o->train_limit = UINT64_MAX;
+	o->test_limit = UINT64_MAX;
+	o->data_dir = nn_mnist_default_dir();
+	const char *cmd = "train";
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (cli_is(a, "--seed"))
+			o->seed_given = 1;
+		int r = cli_parse_run_flag(cmd, run, argc, argv, &i);
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		const char *v;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			train_usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--json") == 0) {
+			o->json = 1;
+		} else if (strcmp(a, "--shadow") == 0) {
+			o->shadow = 1;
+		} else if (strcmp(a, "--quiet") == 0) {
+			o->quiet = 1;
+		} else if (cli_is(a, "--net")) {
+			if (!(o->net_name = cli_value(cmd, argc, argv, &i)))
+				return 2;
+		} else if (cli_is(a, "--data")) {
+			if (!(o->data_dir = cli_value(cmd, argc, argv, &i)))
+				return 2;
+		} else if (cli_is(a, "--save")) {
+			if (!(o->save = cli_value(cmd, argc, argv, &i)))
+				return 2;
+			if (!*o->save) {
+				fprintf(stderr, "snn train: --save needs a non-empty prefix\n");
+				return 2;
+			}
+		} else if (cli_is(a, "--resume")) {
+			if (!(o->resume = cli_value(cmd, argc, argv, &i)))
+				return 2;
+		} else if (cli_is(a, "--reveal")) {
+			if (!(o->reveal = cli_value(cmd, argc, argv, &i)))
+				return 2;
+		} else if (cli_is(a, "--epochs")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--epochs", v, 1, 100000, &o->epochs) < 0)
+				return 2;
+		} else if (cli_is(a, "--batch")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--batch", v, 1, BATCH_MAX, &o->batch) < 0)
+				return 2;
+			if (!is_pow2(o->batch)) {
+				fprintf(
+				    stderr,
+				    "snn train: --batch: %s must be a power of two: SGD scales by "
+				    "truncation\n",
+				    v);
+				return 2;
+			}
+		} else if (cli_is(a, "--lr")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    parse_lr(cmd, v, &o->lr_log) < 0)
+				return 2;
+			o->have_lr = 1;
+		} else if (cli_is(a, "--frac-bits")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--frac-bits", v, 1, FIXED_MAX_FRAC_BITS, &o->frac) <
+			        0)
+				return 2;
+		} else if (cli_is(a, "--train-limit")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--train-limit", v, 1, UINT32_MAX, &o->train_limit) <
+			        0)
+				return 2;
+		} else if (cli_is(a, "--test-limit")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--test-limit", v, 0, UINT32_MAX, &o->test_limit) <
+			        0)
+				return 2;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "snn train: unknown option '%s' (see snn train --help)\n",
+			        a);
+			return 2;
+		} else {
+			fprintf(stderr, "snn train: unexpected argument '%s'\n", a);
+			return 2;
+		}
+	}
+	if (!o->net_name) {
+		fprintf(stderr,
+		        "snn train: --net is required (A, B, C, D or a description file)\n");
+		return 2;
+	}
+	return -1; /* go on */
+}
+
+/* Largest |a - b| (as signed ring values) over n values. */
+static uint64_t max_abs_diff(const ring_t *a, const ring_t *b, size_t n)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t d = ring_signed(a[i] - b[i]);
+		uint64_t ad = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+		if (ad > m)
+			m = ad;
+	}
+	return m;
+}
+
+static void print_shadow(const struct nn_model *secure, const struct nn_model *twin, unsigned frac)
+{
+	for (size_t i = 0; i < secure->net.n_layers; i++) {
+		const struct nn_layer *l = &secure->net.layer[i];
+		if (!secure->w[i])
+			continue;
+		uint64_t dw = max_abs_diff(secure->w[i], twin->w[i], nn_layer_weights(l));
+		uint64_t db = max_abs_diff(secure->b[i], twin->b[i], nn_layer_biases(l));
+		char text[64];
+		nn_layer_format(l, text, sizeof(text));
+		printf("  shadow layer %zu (%s): max |secure - twin| weights %" PRIu64
+		       " ulps (%.6g), biases %" PRIu64 " ulps (%.6g)\n",
+		       i + 1, text, dw, ldexp((double)dw, -(int)frac), db,
+		       ldexp((double)db, -(int)frac));
+	}
+}
+
+/* Fisher-Yates over 0..n-1 from the epoch's public shuffle stream. */
+static void shuffle(uint32_t *order, size_t n, uint64_t seed, unsigned epoch)
+{
+	struct prg g;
+	prg_from(&g, seed ^ ((uint64_t)epoch * 0x9e3779b97f4a7c15ull), "shuffle");
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	for (size_t i = n; i-- > 1;) {
+		size_t k = (size_t)prg_below(&g, i + 1);
+		uint32_t t = order[i];
+		order[i] = order[k];
+		order[k] = t;
+	}
+	prg_finish(&g);
+}
+
+static void print_json_cost(const struct run_cost *c, const char *prefix)
+{
+	printf("\"%swall_s\":%.3f,\"%ssim_s\":%.3f,\"%sbytes\":%" PRIu64, prefix, c->wall_s, prefix,
+	       c->sim_s, prefix, c->bytes);
+}
+
+int train_main(int argc, char **argv)
+{
+	double t0 = now_s();
+	struct cli_run run;
+	cli_run_default(&run);
+	struct train_opts o;
+	int rc = train_parse(&o, &run, argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	int status = 1;
+	char err[1024];
+	struct nn_net net;
+	struct nn_mnist tr, te;
+	struct owner_set train_set, test_set;
+	struct nn_model model[PARTY_COUNT], clear, twin;
+	struct arena twin_arena;
+	int twin_ready = 0;
+	uint32_t *order = NULL;
+	uint8_t *pred = NULL;
+	struct epoch_result *results = NULL;
+	memset(&tr, 0, sizeof(tr));
+	memset(&te, 0, sizeof(te));
+	memset(&train_set, 0, sizeof(train_set));
+	memset(&test_set, 0, sizeof(test_set));
+	memset(model, 0, sizeof(model));
+	memset(&clear, 0, sizeof(clear));
+	memset(&twin, 0, sizeof(twin));
+
+	if (load_net("train", &net, o.net_name) < 0)
+		return 2;
+	unsigned frac = (unsigned)o.frac;
+	if (!o.have_lr)
+		o.lr_log =
+		    (net.name[0] == 'A' && (net.name[1] == '\0' || net.name[1] == '-')) ? 7 : 5;
+	unsigned lr_shift = log2_u64(o.batch) + o.lr_log;
+	uint64_t seed = run.cfg.seed;
+	uint64_t pair_id = 0;
+	unsigned first_epoch = 1;
+
+	char save[PATH_LEN];
+	if (o.save)
+		snprintf(save, sizeof(save), "%s", o.save);
+	else if (o.resume)
+		snprintf(save, sizeof(save), "%s", o.resume);
+	else
+		snprintf(save, sizeof(save), "results/ckpt/%s", net.name);
+	if (make_parent_dirs("train", save) < 0)
+		return 1;
+	if (o.reveal && make_parent_dirs("train", o.reveal) < 0)
+		return 1;
+
+	/* The parties' models: shares at P0 and P1, shapes only at P2. */
+	for (int j = 0; j < PARTY_COUNT; j++)
+		if (nn_model_init(&model[j], &net) < 0)
+			goto oom;
+	if (nn_model_init(&clear, &net) < 0)
+		goto oom;
+	if (o.resume) {
+		struct model_file_info info;
+		struct model_file_want want = {
+		    .net = &net, .params_only = 0, .frac_bits = frac, .kind = -1};
+		nn_model_finish(&model[0]);
+		nn_model_finish(&model[1]);
+		if (model_file_read_pair(&model[0], &model[1], &info, o.resume, &want, err,
+		                         sizeof(err)) < 0) {
+			fprintf(stderr, "snn train: --resume: %s\n", err);
+			goto out;
+		}
+		/* Keep the description the user named (the file's may carry another name). */
+		model[0].net = net;
+		model[1].net = net;
+		if (o.seed_given && seed != info.seed) {
+			fprintf(stderr,
+			        "snn train: --seed %" PRIu64 " differs from the seed %" PRIu64
+			        " the run in %s.p0 started with; drop --seed to resume it\n",
+			        seed, info.seed, o.resume);
+			status = 2;
+			goto out;
+		}
+		seed = info.seed;
+		pair_id = info.pair_id;
+		if (info.epochs >= o.epochs) {
+			fprintf(stderr,
+			        "snn train: %s.p0 has %" PRIu64 " epochs already; --epochs is the "
+			        "total (ask for more than %" PRIu64 ")\n",
+			        o.resume, info.epochs, info.epochs);
+			status = 2;
+			goto out;
+		}
+		first_epoch = (unsigned)info.epochs + 1;
+	} else {
+		struct prg g;
+		prg_from(&g, seed, "init");
+		nn_model_init_weights(&clear, &g, frac);
+		prg_finish(&g);
+		prg_from(&g, seed, "owner-model");
+		nn_model_share(&clear, &model[0], &model[1], &g);
+		prg_finish(&g);
+		pair_id = random_pair_id();
+	}
+
+	/* The data owner: load, encode, share. */
+	if (nn_mnist_load_dir(&tr, o.data_dir, "train", err, sizeof(err)) < 0 ||
+	    (o.test_limit && nn_mnist_load_dir(&te, o.data_dir, "t10k", err, sizeof(err)) < 0)) {
+		fprintf(stderr, "snn train: %s\n", err);
+		goto out;
+	}
+	size_t n_train = tr.n < o.train_limit ? tr.n : (size_t)o.train_limit;
+	size_t n_iter = n_train / o.batch;
+	if (n_iter == 0) {
+		fprintf(stderr,
+		        "snn train: %zu training images (--train-limit) make no batch of %" PRIu64
+		        "\n",
+		        n_train, o.batch);
+		status = 2;
+		goto out;
+	}
+	size_t n_test = o.test_limit ? (te.n < o.test_limit ? te.n : (size_t)o.test_limit) : 0;
+	size_t test_batch = n_test < INFER_BATCH_DEFAULT ? n_test : INFER_BATCH_DEFAULT;
+	if (test_batch)
+		n_test = n_test / test_batch * test_batch;
+	{
+		struct prg owner;
+		prg_from(&owner, seed, "owner");
+		rc = owner_share(&train_set, tr.pixels, tr.labels, n_train, frac, &owner, 1,
+		                 o.shadow);
+		if (rc == 0 && n_test)
+			rc = owner_share(&test_set, te.pixels, te.labels, n_test, frac, &owner, 0,
+			                 0);
+		prg_finish(&owner);
+		if (rc < 0)
+			goto oom;
+	}
+	nn_mnist_finish(&tr);
+	nn_mnist_finish(&te);
+
+	if (o.shadow) {
+		if (nn_model_init(&twin, &net) < 0)
+			goto oom;
+		if (o.resume)
+			nn_model_reveal(&twin, &model[0], &model[1]);
+		else
+			model_copy_values(&twin, &clear);
+		arena_init(&twin_arena, 1 << 20);
+		twin_ready = 1;
+	}
+	order = malloc(n_train * sizeof(uint32_t));
+	pred = malloc(n_test ? n_test : 1);
+	results = calloc(o.epochs, sizeof(*results));
+	if (!order || !pred || !results)
+		goto oom;
+
+	char netsum[160], lrtext[32];
+	model_file_net_summary(&net, netsum, sizeof(netsum));
+	snprintf(lrtext, sizeof(lrtext), "2^-%u", o.lr_log);
+	if (!o.quiet)
+		fprintf(
+		    stderr,
+		    "snn train: network %s (%s), %zu training images (%zu iterations of %" PRIu64
+		    "), lr %s, %u fractional bits, %zu test images, epochs %u..%" PRIu64
+		    ", network model %s, checkpoints %s.p0/.p1\n",
+		    net.name, netsum, n_train, n_iter, o.batch, lrtext, frac, n_test, first_epoch,
+		    o.epochs, run.network, save);
+
+	size_t n_done = 0;
+	struct run_cost total = {0};
+	for (unsigned e = first_epoch; e <= o.epochs; e++) {
+		struct epoch_result *er = &results[n_done];
+		er->epoch = e;
+		er->test_accuracy = -1;
+		shuffle(order, n_train, seed, e);
+		char what[64], label[32];
+		snprintf(what, sizeof(what), "epoch %u/%" PRIu64, e, o.epochs);
+
+		/* Training: one run of the three parties. */
+		struct progress pr;
+		if (progress_init(&pr, 1, o.batch, NN_MNIST_CLASSES, n_iter, frac, order,
+		                  train_set.labels, what, o.quiet) < 0)
+			goto oom;
+		struct nn_job jobs[PARTY_COUNT];
+		void *args[PARTY_COUNT];
+		for (int j = 0; j < PARTY_COUNT; j++) {
+			job_for(&jobs[j], j, &model[j], &train_set, order, n_iter, o.batch, frac);
+			jobs[j].train = 1;
+			jobs[j].lr_shift = lr_shift;
+			jobs[j].progress = progress_hook;
+			jobs[j].progress_ctx = &pr;
+			args[j] = &jobs[j];
+		}
+		struct sim_config cfg = run.cfg;
+		snprintf(label, sizeof(label), "train %u", e);
+		cfg.seed = derive_seed(seed, label);
+		struct sim_result res;
+		rc = sim_run(&cfg, nn_job_party_fn, args, &res);
+		progress_finish(&pr);
+		if (rc < 0) {
+			fprintf(stderr, "snn train: %s: %s\n", what,
+			        res.message[0] ? res.message : error_strerror(rc));
+			sim_result_finish(&res);
+			goto out;
+		}
+		cost_from(&er->train, &res);
+		sim_result_finish(&res);
+		er->loss = pr.loss_sum / (double)n_iter;
+		er->train_accuracy = pr.seen ? (double)pr.correct / (double)pr.seen : 0;
+
+		/* Checkpoint first: an interruption from here on loses nothing. */
+		struct model_file_info info = {.kind = MODEL_FILE_SHARE_P0,
+		                               .frac_bits = frac,
+		                               .epochs = e,
+		                               .seed = seed,
+		                               .pair_id = pair_id};
+		if (model_file_write_pair(save, &info, &model[0], &model[1], err, sizeof(err)) <
+		    0) {
+			fprintf(stderr, "snn train: checkpoint after %s: %s\n", what, err);
+			goto out;
+		}
+
+		/* The cleartext twin on the same order. */
+		if (o.shadow) {
+			struct nn_ctx cc;
+			nn_ctx_init_clear(&cc, &twin_arena, frac);
+			struct owner_set view = train_set;
+			view.x[0] = view.x_clear;
+			view.y[0] = view.y_clear;
+			struct nn_job tj;
+			job_for(&tj, 0, &twin, &view, order, n_iter, o.batch, frac);
+			tj.train = 1;
+			tj.lr_shift = lr_shift;
+			if ((rc = nn_job_run(&cc, &tj)) < 0) {
+				fprintf(stderr, "snn train: %s: cleartext twin: %s\n", what,
+				        error_strerror(rc));
+				goto out;
+			}
+		}
+
+		/* Secure inference on the test set. */
+		if (n_test) {
+			char twhat[80];
+			snprintf(twhat, sizeof(twhat), "%s test", what);
+			snprintf(label, sizeof(label), "test %u", e);
+			struct nn_model *ms[PARTY_COUNT] = {&model[0], &model[1], &model[2]};
+			if (run_infer("train", &run, derive_seed(seed, label), ms, &test_set,
+			              n_test, test_batch, frac, twhat, o.quiet, pred,
+			              &er->test) < 0)
+				goto out;
+			size_t correct = 0;
+			for (size_t i = 0; i < n_test; i++)
+				correct += pred[i] == test_set.labels[i];
+			er->test_accuracy = (double)correct / (double)n_test;
+		}
+		n_done++;
+		cost_add(&total, &er->train);
+		cost_add(&total, &er->test);
+
+		char tb[32], testtext[64];
+		fmt_bytes(tb, sizeof(tb), er->train.bytes);
+		if (er->test_accuracy >= 0)
+			snprintf(testtext, sizeof(testtext), "%.4f", er->test_accuracy);
+		else
+			snprintf(testtext, sizeof(testtext), "-");
+		printf("epoch %u/%" PRIu64
+		       ": loss %.4f, train acc %.4f, test acc %s | train %zu it: "
+		       "wall %.1f s, sim %.1f s, %s, cpu P0/P1/P2 %.1f/%.1f/%.1f s",
+		       e, o.epochs, er->loss, er->train_accuracy, testtext, n_iter,
+		       er->train.wall_s, er->train.sim_s, tb, er->train.cpu_s[0],
+		       er->train.cpu_s[1], er->train.cpu_s[2]);
+		if (n_test) {
+			fmt_bytes(tb, sizeof(tb), er->test.bytes);
+			printf(" | test %zu img: wall %.1f s, sim %.1f s, %s", n_test,
+			       er->test.wall_s, er->test.sim_s, tb);
+		}
+		printf("\n");
+		if (o.shadow) {
+			struct nn_model *rev = &clear; /* holds the revealed secure model now */
+			nn_model_reveal(rev, &model[0], &model[1]);
+			print_shadow(rev, &twin, frac);
+		}
+		fflush(stdout);
+	}
+
+	if (o.reveal) {
+		nn_model_reveal(&clear, &model[0], &model[1]);
+		struct model_file_info info = {.kind = MODEL_FILE_CLEAR,
+		                               .frac_bits = frac,
+		                               .epochs = o.epochs,
+		                               .seed = seed,
+		                               .pair_id = pair_id};
+		if (model_file_write(o.reveal, &info, &clear, err, sizeof(err)) < 0) {
+			fprintf(stderr, "snn train: --reveal: %s\n", err);
+			goto out;
+		}
+		if (!o.json)
+			printf("cleartext model written to %s\n", o.reveal);
+	}
+
+	if (o.json) {
+		double last_test = n_done ? results[n_done - 1].test_accuracy : -1;
+		printf("{\"net\":");
+		report_json_str(stdout, net.name);
+		printf(",\"epochs\":%" PRIu64 ",\"first_epoch\":%u,\"batch\":%" PRIu64
+		       ",\"lr\":%.17g,\"lr_text\":\"%s\",\"frac_bits\":%u,",
+		       o.epochs, first_epoch, o.batch, ldexp(1.0, -(int)o.lr_log), lrtext, frac);
+		if (last_test >= 0)
+			printf("\"test_accuracy\":%.6f,", last_test);
+		else
+			printf("\"test_accuracy\":null,");
+		printf("\"images\":%zu,\"train_images\":%zu,\"test_images\":%zu,\"iterations\":%zu,"
+		       "\"wall_s\":%.3f,\"sim_s\":%.3f,\"network\":",
+		       n_done * n_iter * o.batch, n_train, n_test, n_done * n_iter, now_s() - t0,
+		       total.sim_s);
+		report_json_str(stdout, run.network);
+		printf(",\"bytes\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"save\":", total.bytes, seed);
+		report_json_str(stdout, save);
+		printf(",\"per_epoch\":[");
+		for (size_t k = 0; k < n_done; k++) {
+			const struct epoch_result *er = &results[k];
+			printf("%s{\"epoch\":%u,\"loss\":%.6f,\"train_accuracy\":%.6f,",
+			       k ? "," : "", er->epoch, er->loss, er->train_accuracy);
+			if (er->test_accuracy >= 0)
+				printf("\"test_accuracy\":%.6f,", er->test_accuracy);
+			else
+				printf("\"test_accuracy\":null,");
+			print_json_cost(&er->train, "");
+			printf(",\"cpu_s\":[%.3f,%.3f,%.3f],", er->train.cpu_s[0],
+			       er->train.cpu_s[1], er->train.cpu_s[2]);
+			print_json_cost(&er->test, "test_");
+			printf("}");
+		}
+		printf("],");
+		struct report_meta meta;
+		report_meta_collect(&meta);
+		report_meta_json(stdout, &meta);
+		printf("}\n");
+	}
+	status = 0;
+	goto out;
+oom:
+	fprintf(stderr, "snn train: out of memory\n");
+	status = 1;
+out:
+	nn_mnist_finish(&tr);
+	nn_mnist_finish(&te);
+	owner_set_finish(&train_set);
+	owner_set_finish(&test_set);
+	for (int j = 0; j < PARTY_COUNT; j++)
+		nn_model_finish(&model[j]);
+	nn_model_finish(&clear);
+	nn_model_finish(&twin);
+	if (twin_ready)
+		arena_finish(&twin_arena);
+	free(order);
+	free(pred);
+	free(results);
+	return status;
+}
+
+/* ---- snn infer ---- */
+
+static void infer_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: snn infer --model PREFIX|FILE [options]\n\n"
+	    "Secure inference (forward pass and argmax among P0, P1, P2) with a trained model:\n"
+	    "the share pair PREFIX.p0/PREFIX.p1 of snn train, or a cleartext model file\n"
+	    "(snn train --reveal), which this process then secret-shares as the model owner.\n"
+	    "Prints the test accuracy and the confusion matrix, or with --image the class of\n"
+	    "each image.\n\n"
+	    "options:\n"
+	    "  --model PREFIX|FILE   the model (required)\n"
+	    "  --net NAME|FILE       run this network instead of the model's own; it must have\n"
+	    "                        the same parameter layers (e.g. C-bench for a C model)\n"
+	    "  --data DIR            MNIST idx files (default $SNN_DATA or data/mnist)\n"
+	    "  --batch B             images per inference batch (default 100)\n"
+	    "  --test-limit N        the first N test images (default all 10000), rounded down\n"
+	    "                        to a multiple of the batch\n"
+	    "  --image FILE ...      classify these images (idx, raw 784 bytes or 28x28 PGM)\n"
+	    "  --quiet               no progress output on stderr\n"
+	    "  --json                last line: one JSON object with the results\n");
+	cli_print_run_flags(out);
+}
+
+/* Load --model: a share pair, a cleartext file, or one half of a pair. */
+static int load_model(struct nn_model *s0, struct nn_model *s1, struct model_file_info *info,
+                      const char *spec, int *was_clear, char *shown, char *err, size_t err_len)
+{
+	char path[PATH_LEN];
+	struct model_file_want any = {.net = NULL, .params_only = 0, .frac_bits = 0, .kind = -1};
+	*was_clear = 0;
+	snprintf(path, sizeof(path), "%s.p0", spec);
+	snprintf(shown, PATH_LEN, "%s", path);
+	if (access(path, F_OK) == 0)
+		return model_file_read_pair(s0, s1, info, spec, &any, err, err_len);
+	snprintf(shown, PATH_LEN, "%s", spec);
+	if (access(spec, F_OK) != 0) {
+		snprintf(err, err_len, "cannot read model '%s': neither %s.p0 nor %s exists", spec,
+		         spec, spec);
+		return ERROR_IO;
+	}
+	TRY(model_file_read(s0, info, spec, err, err_len));
+	if (info->kind == MODEL_FILE_CLEAR) {
+		*was_clear = 1;
+		return 0;
+	}
+	nn_model_finish(s0);
+	size_t n = strlen(spec);
+	if (n > 3 && (strcmp(spec + n - 3, ".p0") == 0 || strcmp(spec + n - 3, ".p1") == 0) &&
+	    n - 3 < sizeof(path)) {
+		memcpy(path, spec, n - 3);
+		path[n - 3] = '\0';
+		return model_file_read_pair(s0, s1, info, path, &any, err, err_len);
+	}
+	snprintf(err, err_len, "%s holds %s: give the prefix of the pair (without .p0/.p1)", spec,
+	         model_file_kind_name(info->kind));
+	return ERROR_INVAL;
+}
+
+int train_infer_main(int argc, char **argv)
+{
+	struct cli_run run;
+	cli_run_default(&run);
+	const char *cmd = "infer";
+	const char *net_name = NULL, *model_spec = NULL, *data_dir = nn_mnist_default_dir();
+	uint64_t batch = INFER_BATCH_DEFAULT, test_limit = UINT64_MAX;
+	int json = 0, quiet = 0, batch_given = 0;
+	const char **images = calloc((size_t)argc + 1, sizeof(char *));
+	size_t n_images = 0;
+	int image_mode = 0;
+	if (!images) {
+		fprintf(stderr, "snn infer: out of memory\n");
+		return 1;
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		int r = cli_parse_run_flag(cmd, &run, argc, argv, &i);
+		if (r < 0)
+			goto usage_error;
+		if (r > 0)
+			continue;
+		const char *v;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			infer_usage(stdout);
+			free(images);
+			return 0;
+		} else if (strcmp(a, "--json") == 0) {
+			json = 1;
+		} else if (strcmp(a, "--quiet") == 0) {
+			quiet = 1;
+		} else if (cli_is(a, "--net")) {
+			if (!(net_name = cli_value(cmd, argc, argv, &i)))
+				goto usage_error;
+		} else if (cli_is(a, "--model")) {
+			if (!(model_spec = cli_value(cmd, argc, argv, &i)))
+				goto usage_error;
+		} else if (cli_is(a, "--data")) {
+			if (!(data_dir = cli_value(cmd, argc, argv, &i)))
+				goto usage_error;
+		} else if (cli_is(a, "--batch")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--batch", v, 1, BATCH_MAX, &batch) < 0)
+				goto usage_error;
+			batch_given = 1;
+		} else if (cli_is(a, "--test-limit")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_u64(cmd, "--test-limit", v, 1, UINT32_MAX, &test_limit) < 0)
+				goto usage_error;
+		} else if (cli_is(a, "--image")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)))
+				goto usage_error;
+			images[n_images++] = v;
+			image_mode = 1;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "snn infer: unknown option '%s' (see snn infer --help)\n",
+			        a);
+			goto usage_error;
+		} else if (image_mode) {
+			images[n_images++] = a;
+		} else {
+			fprintf(stderr,
+			        "snn infer: unexpected argument '%s' (images go after --image)\n",
+			        a);
+			goto usage_error;
+		}
+	}
+	if (!model_spec) {
+		fprintf(stderr, "snn infer: --model is required (a PREFIX of .p0/.p1 files or a "
+		                "cleartext model file)\n");
+		goto usage_error;
+	}
+
+	int status = 1;
+	char err[1024];
+	struct nn_net net;
+	struct nn_model file_model[2], model[PARTY_COUNT];
+	struct model_file_info info;
+	struct owner_set set;
+	struct nn_mnist te;
+	uint8_t *pixels = NULL, *pred = NULL;
+	memset(file_model, 0, sizeof(file_model));
+	memset(model, 0, sizeof(model));
+	memset(&set, 0, sizeof(set));
+	memset(&te, 0, sizeof(te));
+	int was_clear;
+	char shown[PATH_LEN]; /* the file named in messages */
+	if (load_model(&file_model[0], &file_model[1], &info, model_spec, &was_clear, shown, err,
+	               sizeof(err)) < 0) {
+		fprintf(stderr, "snn infer: --model: %s\n", err);
+		goto out;
+	}
+	if (net_name) {
+		if (load_net(cmd, &net, net_name) < 0) {
+			status = 2;
+			goto out;
+		}
+		struct model_file_want want = {
+		    .net = &net, .params_only = 1, .frac_bits = 0, .kind = -1};
+		if (model_file_check(shown, &info, &file_model[0], &want, err, sizeof(err)) < 0) {
+			fprintf(stderr, "snn infer: %s\n", err);
+			goto out;
+		}
+	} else {
+		net = file_model[0].net;
+		if (net.in_h != NN_MNIST_ROWS || net.in_w != NN_MNIST_COLS || net.in_c != 1 ||
+		    nn_net_classes(&net) != NN_MNIST_CLASSES) {
+			fprintf(stderr,
+			        "snn infer: the model's network '%s' is not for 28x28x1 images "
+			        "in 10 classes\n",
+			        net.name);
+			goto out;
+		}
+	}
+	unsigned frac = info.frac_bits;
+	for (int j = 0; j < PARTY_COUNT; j++)
+		if (nn_model_init(&model[j], &net) < 0)
+			goto oom;
+	if (was_clear) {
+		/* The model owner shares the cleartext weights. */
+		struct nn_model plain;
+		if (nn_model_init(&plain, &net) < 0)
+			goto oom;
+		copy_params(&plain, &file_model[0]);
+		struct prg g;
+		prg_from(&g, run.cfg.seed, "owner-model");
+		nn_model_share(&plain, &model[0], &model[1], &g);
+		prg_finish(&g);
+		nn_model_finish(&plain);
+	} else {
+		copy_params(&model[0], &file_model[0]);
+		copy_params(&model[1], &file_model[1]);
+	}
+	nn_model_finish(&file_model[0]);
+	nn_model_finish(&file_model[1]);
+
+	/* The data: image files, or the test set. */
+	size_t n;
+	const uint8_t *labels = NULL;
+	if (image_mode) {
+		n = n_images;
+		if (!(pixels = malloc(n * NN_MNIST_PIXELS)))
+			goto oom;
+		for (size_t k = 0; k < n; k++)
+			if (nn_mnist_load_image(pixels + k * NN_MNIST_PIXELS, images[k], err,
+			                        sizeof(err)) < 0) {
+				fprintf(stderr, "snn infer: --image: %s\n", err);
+				goto out;
+			}
+		if (!batch_given || batch > n)
+			batch = n;
+		if (n % batch) {
+			fprintf(stderr,
+			        "snn infer: %zu images do not fill batches of %" PRIu64
+			        " (drop --batch)\n",
+			        n, batch);
+			status = 2;
+			goto out;
+		}
+	} else {
+		if (nn_mnist_load_dir(&te, data_dir, "t10k", err, sizeof(err)) < 0) {
+			fprintf(stderr, "snn infer: %s\n", err);
+			goto out;
+		}
+		n = te.n < test_limit ? te.n : (size_t)test_limit;
+		if (batch > n)
+			batch = n;
+		n = n / batch * batch;
+		labels = te.labels;
+	}
+	{
+		struct prg owner;
+		prg_from(&owner, run.cfg.seed, "owner");
+		int rc = owner_share(&set, image_mode ? pixels : te.pixels, labels, n, frac, &owner,
+		                     0, 0);
+		prg_finish(&owner);
+		if (rc < 0)
+			goto oom;
+	}
+	nn_mnist_finish(&te);
+	if (!(pred = malloc(n)))
+		goto oom;
+
+	char netsum[160];
+	model_file_net_summary(&net, netsum, sizeof(netsum));
+	if (!quiet)
+		fprintf(stderr,
+		        "snn infer: network %s (%s), model %s (%s, %" PRIu64
+		        " epochs, %u fractional bits), %zu images in batches of %" PRIu64
+		        ", network model %s\n",
+		        net.name, netsum, model_spec, was_clear ? "cleartext" : "shares",
+		        info.epochs, frac, n, batch, run.network);
+	struct run_cost cost = {0};
+	struct nn_model *ms[PARTY_COUNT] = {&model[0], &model[1], &model[2]};
+	if (run_infer(cmd, &run, derive_seed(run.cfg.seed, "infer"), ms, &set, n, (size_t)batch,
+	              frac, "inference", quiet, pred, &cost) < 0)
+		goto out;
+
+	char tb[32];
+	fmt_bytes(tb, sizeof(tb), cost.bytes);
+	size_t confusion[NN_MNIST_CLASSES][NN_MNIST_CLASSES] = {{0}};
+	size_t correct = 0, invalid = 0;
+	if (image_mode) {
+		for (size_t k = 0; k < n; k++) {
+			if (pred[k] < NN_MNIST_CLASSES)
+				printf("%s: class %u\n", images[k], pred[k]);
+			else
+				printf("%s: no class (reconstructed index out of range)\n",
+				       images[k]);
+		}
+	} else {
+		for (size_t k = 0; k < n; k++) {
+			if (pred[k] < NN_MNIST_CLASSES)
+				confusion[set.labels[k]][pred[k]]++;
+			else
+				invalid++;
+			correct += pred[k] == set.labels[k];
+		}
+		printf("network %s, %zu test images, batch %" PRIu64
+		       ": accuracy %.4f (%zu of %zu)\n",
+		       net.name, n, batch, (double)correct / (double)n, correct, n);
+		if (invalid)
+			printf("%zu predictions were not a class 0-9 (counted as wrong)\n",
+			       invalid);
+		printf("confusion matrix (rows: true class, columns: predicted class):\n      ");
+		for (int c = 0; c < NN_MNIST_CLASSES; c++)
+			printf("%6d", c);
+		printf("\n");
+		for (int r = 0; r < NN_MNIST_CLASSES; r++) {
+			printf("  %2d  ", r);
+			for (int c = 0; c < NN_MNIST_CLASSES; c++)
+				printf("%6zu", confusion[r][c]);
+			printf("\n");
+		}
+	}
+	printf(
+	    "wall %.2f s, simulated %.2f s (network %s), %s sent, cpu P0/P1/P2 %.2f/%.2f/%.2f s\n",
+	    cost.wall_s, cost.sim_s, run.network, tb, cost.cpu_s[0], cost.cpu_s[1], cost.cpu_s[2]);
+	if (json) {
+		printf("{\"net\":");
+		report_json_str(stdout, net.name);
+		printf(",\"model\":");
+		report_json_str(stdout, model_spec);
+		printf(",\"model_epochs\":%" PRIu64 ",\"frac_bits\":%u,\"batch\":%" PRIu64 ",",
+		       info.epochs, frac, batch);
+		if (image_mode)
+			printf("\"test_accuracy\":null,");
+		else
+			printf("\"test_accuracy\":%.6f,", (double)correct / (double)n);
+		printf("\"images\":%zu,\"wall_s\":%.3f,\"sim_s\":%.3f,\"network\":", n, cost.wall_s,
+		       cost.sim_s);
+		report_json_str(stdout, run.network);
+		printf(",\"bytes\":%" PRIu64 ",\"cpu_s\":[%.3f,%.3f,%.3f],\"confusion\":",
+		       cost.bytes, cost.cpu_s[0], cost.cpu_s[1], cost.cpu_s[2]);
+		if (image_mode) {
+			printf("null,\"predictions\":[");
+			for (size_t k = 0; k < n; k++) {
+				printf("%s{\"file\":", k ? "," : "");
+				report_json_str(stdout, images[k]);
+				if (pred[k] < NN_MNIST_CLASSES)
+					printf(",\"class\":%u}", pred[k]);
+				else
+					printf(",\"class\":null}");
+			}
+			printf("]");
+		} else {
+			printf("[");
+			for (int r = 0; r < NN_MNIST_CLASSES; r++) {
+				printf("%s[", r ? "," : "");
+				for (int c = 0; c < NN_MNIST_CLASSES; c++)
+					printf("%s%zu", c ? "," : "", confusion[r][c]);
+				printf("]");
+			}
+			printf("]");
+		}
+		printf(",");
+		struct report_meta meta;
+		report_meta_collect(&meta);
+		report_meta_json(stdout, &meta);
+		printf("}\n");
+	}
+	status = 0;
+	goto out;
+oom:
+	fprintf(stderr, "snn infer: out of memory\n");
+	status = 1;
+out:
+	nn_model_finish(&file_model[0]);
+	nn_model_finish(&file_model[1]);
+	for (int j = 0; j < PARTY_COUNT; j++)
+		nn_model_finish(&model[j]);
+	owner_set_finish(&set);
+	nn_mnist_finish(&te);
+	free(pixels);
+	free(pred);
+	free(images);
+	return status;
+usage_error:
+	free(images);
+	return 2;
+}

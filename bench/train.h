@@ -1,0 +1,32 @@
+/* `snn train` and `snn infer`: secure training and inference of a network
+ * on MNIST inside the three-party simulation.
+ *
+ * This process plays the data owner, outside the three parties: it loads
+ * MNIST, encodes pixels as fixed point (pixel/255, rounded) and labels
+ * one-hot (1.0 = 2^frac), secret-shares them and the initial weights between
+ * P0 and P1, and combines P0's and P1's output shares to score them. The
+ * parties never see cleartext data or weights; P2 only helps.
+ *
+ * train: one sim_run per epoch (public shuffle, SGD by truncation), a secure
+ * inference on the test set after it, a checkpoint of the shares
+ * (PREFIX.p0, PREFIX.p1: model_file.h) after every epoch, --resume,
+ * --reveal FILE, --shadow (the cleartext fixed-point twin beside it).
+ * infer: secure inference (forward + argmax) of a share pair or a cleartext
+ * model file on the test set (accuracy, confusion matrix) or on image files.
+ *
+ * Seeds. From the run's seed S: the owner's sharing of the data
+ * prg_derive_key(S, "owner") (train images and labels, then test images),
+ * of a cleartext model "owner-model", the initial weights "init", the
+ * shuffle of epoch e prg_derive_key(S ^ e·0x9e3779b97f4a7c15, "shuffle"),
+ * and the simulation seeds of epoch e's training and test runs from
+ * "train e" and "test e" (first 8 bytes of the key, little-endian). A
+ * resumed epoch therefore replays exactly the epoch an interruption lost. */
+#ifndef SNN_BENCH_TRAIN_H
+#define SNN_BENCH_TRAIN_H
+
+/* `snn train ...` and `snn infer ...`: argv holds the arguments after the
+ * command name. Exit status: 0, 1 (runtime error), 2 (usage error). */
+int train_main(int argc, char **argv);
+int train_infer_main(int argc, char **argv);
+
+#endif
