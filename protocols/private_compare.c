@@ -76,13 +76,16 @@ static int holder(struct party *p, const zp_t *bits, const ring_t *r, const uint
 	prg_mod_u8(g, z, nb, ZP_PRIME);
 	zp_permutations(perm, g, n);
 
+	/* Branch-free (beta and r are uniform); n_fab > 0 iff a row is fabricated. */
 	size_t n_fab = 0;
 	for (size_t e = 0; e < n; e++) {
 		flip[e] = beta[e] & 1u;
-		R[e] = flip[e] ? r[e] + 1 : r[e];
-		if ((mode && mode[e] == PC_FORCE_TRUE) || (flip[e] && r[e] == UINT64_MAX))
-			n_fab++;
+		R[e] = r[e] + flip[e];
+		n_fab += flip[e] & (r[e] == UINT64_MAX);
 	}
+	if (mode)
+		for (size_t e = 0; e < n; e++)
+			n_fab += mode[e] == PC_FORCE_TRUE;
 
 	/* Steps 1-3 for every comparison at once. */
 	zp_pc_shares(d, bits, R, flip, s, z, perm, j, n);

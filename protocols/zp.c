@@ -96,23 +96,6 @@ TARGET static inline __m512i vneg67(__m512i a)
 	return _mm512_min_epu8(v, _mm512_sub_epi8(v, _mm512_set1_epi8((char)P)));
 }
 
-/* a·b mod 67 for bytes < 67: 16-bit products, Barrett with 978/2^16
- * (underestimates 1/67, so one correction step suffices). */
-TARGET static inline __m512i vmul67(__m512i a, __m512i b)
-{
-	const __m512i p16 = _mm512_set1_epi16(P), k978 = _mm512_set1_epi16(978);
-	__m512i lo = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(a)),
-					_mm512_cvtepu8_epi16(_mm512_castsi512_si256(b)));
-	__m512i hi = _mm512_mullo_epi16(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(a, 1)),
-					_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(b, 1)));
-	lo = _mm512_sub_epi16(lo, _mm512_mullo_epi16(_mm512_mulhi_epu16(lo, k978), p16));
-	hi = _mm512_sub_epi16(hi, _mm512_mullo_epi16(_mm512_mulhi_epu16(hi, k978), p16));
-	lo = _mm512_min_epu16(lo, _mm512_sub_epi16(lo, p16));
-	hi = _mm512_min_epu16(hi, _mm512_sub_epi16(hi, p16));
-	return _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(lo)),
-				  _mm512_cvtepi16_epi8(hi), 1);
-}
-
 TARGET static void share_bits_avx512(zp_t *s1, const zp_t *s0, const ring_t *x, size_t n)
 {
 	const __m512i one = _mm512_set1_epi8(1);
@@ -123,42 +106,71 @@ TARGET static void share_bits_avx512(zp_t *s1, const zp_t *s0, const ring_t *x, 
 	}
 }
 
+/* a - b mod 67 for bytes < 67: a wrapped difference is >= 190, and adding
+ * 67 brings it below 67 (min picks whichever is reduced). */
+TARGET static inline __m512i vsub67(__m512i a, __m512i b)
+{
+	__m512i v = _mm512_sub_epi8(a, b);
+	return _mm512_min_epu8(v, _mm512_add_epi8(v, _mm512_set1_epi8((char)P)));
+}
+
+/* v mod 67 for bytes v < 134. */
+TARGET static inline __m512i vred67(__m512i v)
+{
+	return _mm512_min_epu8(v, _mm512_sub_epi8(v, _mm512_set1_epi8((char)P)));
+}
+
 TARGET static void pc_shares_avx512(zp_t *d, const zp_t *bits, const ring_t *R,
 				    const uint8_t *flip, const zp_t *s, const zp_t *z,
 				    const uint8_t *perm, int j, size_t n)
 {
 	/* shift[t]: lane k takes lane k + 2^t (zero past the top). */
-	__m512i idx[7];
-	__mmask64 keep[7];
-	for (int t = 0; t < 7; t++) {
+	__m512i idx[6];
+	__mmask64 keep[6];
+	for (int t = 0; t < 6; t++) {
 		uint8_t tmp[64];
 		int sh = 1 << t;
 		for (int k = 0; k < 64; k++)
 			tmp[k] = (uint8_t)((k + sh) & 63);
 		idx[t] = _mm512_loadu_si512(tmp);
-		keep[t] = sh >= 64 ? 0 : (~(__mmask64)0) >> sh;
+		keep[t] = (~(__mmask64)0) >> sh;
 	}
-	const __m512i vj = _mm512_set1_epi8((char)j), v2j = _mm512_set1_epi8((char)(2 * j));
+	/* Z_67^* is cyclic with generator 2: a·b = 2^(log a + log b) for a, b != 0.
+	 * Tables of 128 bytes (two registers, indexed by 7 bits); only the entries
+	 * below 67 (log) and 66 (exp) are used. */
+	uint8_t lg[128] = { 0 }, ex[128] = { 0 };
+	for (unsigned i = 0, e = 1; i < P - 1; i++, e = e * 2 % P) {
+		ex[i] = (uint8_t)e;
+		lg[e] = (uint8_t)i;
+	}
+	const __m512i lg0 = _mm512_loadu_si512(lg), lg1 = _mm512_loadu_si512(lg + 64);
+	const __m512i ex0 = _mm512_loadu_si512(ex), ex1 = _mm512_loadu_si512(ex + 64);
+	const __m512i p1 = _mm512_set1_epi8((char)(P - 1));
+	const __m512i vj = _mm512_set1_epi8((char)j);
 	for (size_t e = 0; e < n; e++) {
 		__mmask64 r = (__mmask64)R[e];
 		__m512i x = _mm512_loadu_si512(bits + e * 64);
-		__m512i nx = vneg67(x);
+		__m512i jmx = vsub67(vj, x);
 		/* w_k = r_k ? j - x_k : x_k */
-		__m512i w = _mm512_mask_blend_epi8(r, x, vadd67(nx, vj));
+		__m512i w = _mm512_mask_blend_epi8(r, x, jmx);
 		/* Inclusive suffix sums T_k = Σ_{m>=k} w_m in six doubling steps. */
 		__m512i T = w;
 		for (int t = 0; t < 6; t++)
-			T = vadd67(T, _mm512_maskz_permutexvar_epi8(keep[t], idx[t], T));
+			T = vred67(_mm512_add_epi8(T, _mm512_maskz_permutexvar_epi8(keep[t], idx[t], T)));
 		/* Exclusive: S_k = T_{k+1}. */
 		__m512i S = _mm512_maskz_permutexvar_epi8(keep[0], idx[0], T);
-		__m512i c;
-		if (!flip[e])
-			c = vadd67(vadd67(nx, _mm512_mask_blend_epi8(r, vj, v2j)), S);
-		else
-			c = vadd67(vadd67(x, _mm512_maskz_mov_epi8(~r, vj)), S);
-		__m512i m = vmul67(_mm512_loadu_si512(s + e * 64), c);
+		/* beta = 0: c = j - x + j·r + S; beta = 1: c = x + j·(1 - r) + S.
+		 * Without a branch (flip is uniform); the sum stays below 134. */
+		__mmask64 f = (__mmask64)0 - (flip[e] & 1u);
+		__m512i base = _mm512_mask_blend_epi8(f, jmx, x);
+		__m512i c = vred67(_mm512_add_epi8(_mm512_mask_add_epi8(base, r ^ f, base, vj), S));
+		/* m = s·c: 0 where c = 0, else 2^((log s + log c) mod 66). */
+		__m512i l = _mm512_add_epi8(_mm512_permutex2var_epi8(lg0, c, lg1),
+					    _mm512_permutex2var_epi8(lg0, _mm512_loadu_si512(s + e * 64), lg1));
+		l = _mm512_min_epu8(l, _mm512_sub_epi8(l, p1));
+		__m512i m = _mm512_maskz_permutex2var_epi8(_mm512_test_epi8_mask(c, c), ex0, l, ex1);
 		__m512i mask = _mm512_loadu_si512(z + e * 64);
-		m = vadd67(m, j == 0 ? mask : vneg67(mask));
+		m = j == 0 ? vadd67(m, mask) : vsub67(m, mask);
 		_mm512_storeu_si512(d + e * 64,
 				    _mm512_permutexvar_epi8(_mm512_loadu_si512(perm + e * 64), m));
 	}
@@ -274,18 +286,37 @@ void zp_pc_reveal(uint8_t *beta, const zp_t *d0, const zp_t *d1, size_t n)
 	pc_reveal_generic(beta, d0, d1, n);
 }
 
-/* 65536 mod s for s = 1..64: Lemire's rejection thresholds. */
-static uint16_t lemire_threshold(unsigned s)
-{
-	return (uint16_t)(65536u % s);
-}
+/* ---- permutations ----
+ *
+ * The draws: a chunk of up to 64 permutations takes 63 16-bit words each
+ * from g (prg_bytes, 63 x 2 bytes per permutation, in order). Word t of a
+ * permutation is the draw of Fisher-Yates step k = 63 - t: j_k uniform in
+ * [0, k] by Lemire's multiply-shift, j = (word·(k + 1)) >> 16, accepted
+ * unless the low 16 bits of the product are below 2^16 mod (k + 1). The few
+ * rejected draws are then redrawn, each from fresh 16-bit words of g, in
+ * the order (permutation, t) of the chunk. The permutation is Fisher-Yates
+ * on the identity: for k = 63 down to 1, swap positions k and j_k. Both
+ * implementations follow this definition, so P0 and P1 always agree. */
 
-/* j uniform in [0, s - 1] from a 16-bit word: Lemire's multiply-shift,
- * redrawing (from g) the few words that would bias it. */
-static inline unsigned bounded(uint16_t word, unsigned s, const uint16_t *thr, struct prg *g)
+enum { PERM_CHUNK = 64, PERM_DRAWS = 63 };
+
+/* 2^16 mod s for s = 1..64: below it, a draw would bias j. */
+static const uint16_t lemire_thr[65] = {
+#define T(s) (uint16_t)(65536u % (s))
+	0,     T(1),  T(2),  T(3),  T(4),  T(5),  T(6),  T(7),  T(8),  T(9),  T(10), T(11), T(12),
+	T(13), T(14), T(15), T(16), T(17), T(18), T(19), T(20), T(21), T(22), T(23), T(24), T(25),
+	T(26), T(27), T(28), T(29), T(30), T(31), T(32), T(33), T(34), T(35), T(36), T(37), T(38),
+	T(39), T(40), T(41), T(42), T(43), T(44), T(45), T(46), T(47), T(48), T(49), T(50), T(51),
+	T(52), T(53), T(54), T(55), T(56), T(57), T(58), T(59), T(60), T(61), T(62), T(63), T(64),
+#undef T
+};
+
+/* j uniform in [0, s - 1] from a 16-bit word, redrawing (from g) while the
+ * word falls in the biased range. */
+static inline unsigned bounded(uint16_t word, unsigned s, struct prg *g)
 {
 	uint32_t prod = (uint32_t)word * s;
-	while ((uint16_t)prod < thr[s]) {
+	while ((uint16_t)prod < lemire_thr[s]) {
 		uint16_t extra;
 		prg_bytes(g, &extra, sizeof(extra));
 		prod = (uint32_t)extra * s;
@@ -293,59 +324,131 @@ static inline unsigned bounded(uint16_t word, unsigned s, const uint16_t *thr, s
 	return prod >> 16;
 }
 
+/* m permutations (m x 64) from their draws rnd (m x 63 words): the
+ * definition, step by step. */
+static void permutations_generic(uint8_t *perm, const uint16_t *rnd, size_t m, struct prg *g)
+{
+	for (size_t e = 0; e < m; e++) {
+		uint8_t *a = perm + e * 64;
+		const uint16_t *r = rnd + e * PERM_DRAWS;
+		for (int k = 0; k < 64; k++)
+			a[k] = (uint8_t)k;
+		for (unsigned k = 63; k >= 1; k--) {
+			unsigned j = bounded(r[63 - k], k + 1, g);
+			uint8_t t = a[k];
+			a[k] = a[j];
+			a[j] = t;
+		}
+	}
+}
+
+#if ZP_HAVE_AVX512
+/* The same permutations without a chain of swaps through memory.
+ *
+ * Let V(m) be the value at position m just before step m (step 0: the end).
+ * Position m was last written by the smallest step m' > m with j_m' = m,
+ * which moved V(m') there; if no step did, V(m) = m. So V is the root of
+ * the chain m -> m' -> ..., found by pointer jumping (6 doublings: chains
+ * are shorter than 64). Step k then fixes a[k] = the value at j_k, which is
+ * V(prev) for prev the smallest step > k with the same target j_k, or j_k
+ * itself if there is none; for j_k = k that is V(k). One scan over the
+ * steps, k = 63 down to 0 (j_0 = 0), gives both: prev[k] = last[j_k],
+ * last[j_k] = k, with last[p] = 64 + p for "none". A self-step j_k = k
+ * leaves last[k] = k, a root, but no chain reaches k (only a step k could
+ * point to it), so V(k) is read through prev[k] only. */
+/* The scan of one permutation, 8 steps per 64-bit word of draws; prev
+ * collects in a register. */
+__attribute__((noinline)) static void scan(uint8_t *restrict last, uint8_t *restrict prev,
+					   const uint8_t *restrict jr)
+{
+#pragma GCC unroll 8
+	for (int w = 0; w < 8; w++) {
+		uint64_t jw, pw = 0;
+		memcpy(&jw, jr + 8 * w, 8);
+#pragma GCC unroll 8
+		for (int b = 0; b < 8; b++) {
+			unsigned p = (unsigned)(jw >> (8 * b)) & 0xFF;
+			pw = pw << 8 | last[p];
+			last[p] = (uint8_t)(63 - 8 * w - b);
+		}
+		/* Byte i of pw belongs to step k = 56 - 8w + i. */
+		memcpy(prev + 56 - 8 * w, &pw, 8);
+	}
+}
+
+TARGET static void permutations_avx512(uint8_t *perm, const uint16_t *rnd, size_t m,
+				       struct prg *g)
+{
+	uint8_t jr[PERM_CHUNK * 64];   /* m x 64: j of step 63 - t at [t], 0 at [63] */
+	uint8_t last[PERM_CHUNK * 64]; /* m x 64: latest step targeting p, or 64 + p */
+	uint8_t prev[PERM_CHUNK * 64]; /* m x 64: see above, per step k */
+	uint64_t reject[PERM_CHUNK];   /* m: bit t set if draw t must be redrawn */
+	uint16_t sv[64], tv[64];
+	uint8_t even[64], id[64], none[64];
+	for (int t = 0; t < 64; t++) {
+		unsigned s = t < 63 ? 64u - (unsigned)t : 1u; /* lane 63: j_0 = 0 */
+		sv[t] = (uint16_t)s;
+		tv[t] = lemire_thr[s];
+		even[t] = (uint8_t)(2 * t);
+		id[t] = (uint8_t)t;
+		none[t] = (uint8_t)(64 + t);
+	}
+	const __m512i s0 = _mm512_loadu_si512(sv), s1 = _mm512_loadu_si512(sv + 32);
+	const __m512i t0 = _mm512_loadu_si512(tv), t1 = _mm512_loadu_si512(tv + 32);
+	const __m512i pack = _mm512_loadu_si512(even), vid = _mm512_loadu_si512(id);
+	const __m512i vnone = _mm512_loadu_si512(none);
+
+	/* Draws: 63 multiply-shifts per permutation, 32 at a time. */
+	uint64_t any = 0;
+	for (size_t e = 0; e < m; e++) {
+		const uint16_t *r = rnd + e * PERM_DRAWS;
+		__m512i r0 = _mm512_loadu_si512(r);
+		__m512i r1 = _mm512_maskz_loadu_epi16(0x7FFFFFFF, r + 32);
+		__mmask32 b0 = _mm512_cmplt_epu16_mask(_mm512_mullo_epi16(r0, s0), t0);
+		__mmask32 b1 = _mm512_cmplt_epu16_mask(_mm512_mullo_epi16(r1, s1), t1);
+		__m512i j = _mm512_permutex2var_epi8(_mm512_mulhi_epu16(r0, s0), pack,
+						     _mm512_mulhi_epu16(r1, s1));
+		_mm512_storeu_si512(jr + e * 64, j);
+		_mm512_storeu_si512(last + e * 64, vnone);
+		reject[e] = (uint64_t)b0 | (uint64_t)b1 << 32;
+		any |= reject[e];
+	}
+	/* Rare: redraw the rejected ones, in the order of the definition. */
+	if (any)
+		for (size_t e = 0; e < m; e++)
+			for (uint64_t b = reject[e]; b; b &= b - 1) {
+				int t = __builtin_ctzll(b);
+				jr[e * 64 + t] = (uint8_t)bounded(rnd[e * PERM_DRAWS + t],
+								  64u - (unsigned)t, g);
+			}
+
+	for (size_t e = 0; e < m; e++)
+		scan(last + e * 64, prev + e * 64, jr + e * 64);
+
+	/* V by pointer jumping, then a[k] = V[prev[k]] or prev[k] - 64. */
+	const __m512i low6 = _mm512_set1_epi8(63);
+	for (size_t e = 0; e < m; e++) {
+		__m512i v = _mm512_loadu_si512(last + e * 64);
+		for (int d = 0; d < 6; d++)
+			v = _mm512_permutexvar_epi8(v, v);
+		__m512i a = _mm512_permutex2var_epi8(v, _mm512_loadu_si512(prev + e * 64), vid);
+		_mm512_storeu_si512(perm + e * 64, _mm512_and_si512(a, low6));
+	}
+}
+#endif
+
 void zp_permutations(uint8_t *perm, struct prg *g, size_t n)
 {
-	enum { CHUNK = 64, DRAWS = 63, WAYS = 4 };
-	uint16_t thr[65];
-	for (unsigned s = 1; s <= 64; s++)
-		thr[s] = lemire_threshold(s);
-	uint8_t identity[64];
-	for (int k = 0; k < 64; k++)
-		identity[k] = (uint8_t)k;
-	uint16_t rnd[CHUNK * DRAWS];
-	for (size_t base = 0; base < n; base += CHUNK) {
-		size_t m = n - base < CHUNK ? n - base : CHUNK;
-		prg_bytes(g, rnd, m * DRAWS * sizeof(uint16_t));
-		size_t e = 0;
-		/* Four shuffles at a time: four independent chains of swaps. */
-		for (; e + WAYS <= m; e += WAYS) {
-			uint8_t *a0 = perm + (base + e) * 64, *a1 = a0 + 64, *a2 = a1 + 64, *a3 = a2 + 64;
-			const uint16_t *r0 = rnd + e * DRAWS, *r1 = r0 + DRAWS, *r2 = r1 + DRAWS,
-				       *r3 = r2 + DRAWS;
-			memcpy(a0, identity, 64);
-			memcpy(a1, identity, 64);
-			memcpy(a2, identity, 64);
-			memcpy(a3, identity, 64);
-			for (unsigned k = 63; k >= 1; k--) {
-				unsigned s = k + 1, t = 63 - k;
-				uint32_t p0 = (uint32_t)r0[t] * s, p1 = (uint32_t)r1[t] * s;
-				uint32_t p2 = (uint32_t)r2[t] * s, p3 = (uint32_t)r3[t] * s;
-				unsigned j0, j1, j2, j3;
-				if ((uint16_t)p0 < thr[s] || (uint16_t)p1 < thr[s] ||
-				    (uint16_t)p2 < thr[s] || (uint16_t)p3 < thr[s]) {
-					/* Rare: redraw in a fixed order (same at P0 and P1). */
-					j0 = bounded(r0[t], s, thr, g);
-					j1 = bounded(r1[t], s, thr, g);
-					j2 = bounded(r2[t], s, thr, g);
-					j3 = bounded(r3[t], s, thr, g);
-				} else {
-					j0 = p0 >> 16, j1 = p1 >> 16, j2 = p2 >> 16, j3 = p3 >> 16;
-				}
-				uint8_t t0 = a0[k], t1 = a1[k], t2 = a2[k], t3 = a3[k];
-				a0[k] = a0[j0], a1[k] = a1[j1], a2[k] = a2[j2], a3[k] = a3[j3];
-				a0[j0] = t0, a1[j1] = t1, a2[j2] = t2, a3[j3] = t3;
-			}
+	uint16_t rnd[PERM_CHUNK * PERM_DRAWS]; /* draws of one chunk */
+	for (size_t base = 0; base < n; base += PERM_CHUNK) {
+		size_t m = n - base < PERM_CHUNK ? n - base : PERM_CHUNK;
+		prg_bytes(g, rnd, m * PERM_DRAWS * sizeof(uint16_t));
+#if ZP_HAVE_AVX512
+		if (current() == IMPL_AVX512) {
+			permutations_avx512(perm + base * 64, rnd, m, g);
+			continue;
 		}
-		for (; e < m; e++) {
-			uint8_t *a = perm + (base + e) * 64;
-			const uint16_t *r = rnd + e * DRAWS;
-			memcpy(a, identity, 64);
-			for (unsigned k = 63; k >= 1; k--) {
-				unsigned jj = bounded(r[63 - k], k + 1, thr, g);
-				uint8_t t = a[k];
-				a[k] = a[jj];
-				a[jj] = t;
-			}
-		}
+#endif
+		permutations_generic(perm + base * 64, rnd, m, g);
 	}
 }

@@ -31,7 +31,9 @@ void zp_pc_shares(zp_t *d, const zp_t *bits, const ring_t *R, const uint8_t *fli
 void zp_pc_reveal(uint8_t *beta, const zp_t *d0, const zp_t *d1, size_t n);
 
 /* n uniform random permutations of 0..63 (n x 64 bytes) drawn from g:
- * Fisher-Yates with Lemire's unbiased bounded draws on 16-bit words. */
+ * Fisher-Yates with Lemire's unbiased bounded draws on 16-bit words, taken
+ * in chunks of 64 permutations (zp.c defines the exact use of the stream).
+ * Both kernels give the same permutations from the same stream. */
 struct prg;
 void zp_permutations(uint8_t *perm, struct prg *g, size_t n);
 
