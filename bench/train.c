@@ -583,8 +583,43 @@ static int load_net(const char *cmd, struct nn_net *net, const char *name)
 
 /* ---- snn train ---- */
 
+/* A revealed weight above this (in real value) can only come from a failed
+ * share truncation: trained weights stay many orders of magnitude below. */
+#define TRUNCATION_FAILURE_LIMIT 65536.0
+#define MAX_ATTEMPTS 5
+
+static void model_copy(struct nn_model *dst, const struct nn_model *src)
+{
+	for (size_t i = 0; i < src->net.n_layers; i++) {
+		if (!src->w[i])
+			continue;
+		memcpy(dst->w[i], src->w[i], nn_layer_weights(&src->net.layer[i]) * sizeof(ring_t));
+		memcpy(dst->b[i], src->b[i], nn_layer_biases(&src->net.layer[i]) * sizeof(ring_t));
+	}
+}
+
+/* Largest |parameter| of the model the shares s0, s1 reveal (real value). */
+static double model_max_abs(struct nn_model *plain, const struct nn_model *s0,
+                            const struct nn_model *s1, unsigned frac)
+{
+	nn_model_reveal(plain, s0, s1);
+	double m = 0;
+	for (size_t i = 0; i < plain->net.n_layers; i++) {
+		if (!plain->w[i])
+			continue;
+		size_t nw = nn_layer_weights(&plain->net.layer[i]), nb = nn_layer_biases(&plain->net.layer[i]);
+		for (size_t k = 0; k < nw + nb; k++) {
+			double v = fabs(fixed_decode(k < nw ? plain->w[i][k] : plain->b[i][k - nw], frac));
+			if (v > m)
+				m = v;
+		}
+	}
+	return m;
+}
+
 struct epoch_result {
 	unsigned epoch;        /* 1-based */
+	unsigned retries;      /* epochs replayed after a truncation failure */
 	double loss;           /* mean over the epoch's batches */
 	double train_accuracy; /* on the training batches, while training */
 	double test_accuracy;  /* -1: not measured */
@@ -819,6 +854,9 @@ int train_main(int argc, char **argv)
 	uint32_t *order = NULL;
 	uint8_t *pred = NULL;
 	struct epoch_result *results = NULL;
+	struct nn_model backup[2], check; /* epoch-start shares; the owner's revealed view */
+	memset(backup, 0, sizeof(backup));
+	memset(&check, 0, sizeof(check));
 	memset(&tr, 0, sizeof(tr));
 	memset(&te, 0, sizeof(te));
 	memset(&train_set, 0, sizeof(train_set));
@@ -965,6 +1003,10 @@ int train_main(int argc, char **argv)
 
 	size_t n_done = 0;
 	struct run_cost total = {0};
+	unsigned attempt = 0;
+	if (nn_model_init(&backup[0], &net) < 0 || nn_model_init(&backup[1], &net) < 0 ||
+	    nn_model_init(&check, &net) < 0)
+		goto oom;
 	for (unsigned e = first_epoch; e <= o.epochs; e++) {
 		struct epoch_result *er = &results[n_done];
 		er->epoch = e;
@@ -990,7 +1032,11 @@ int train_main(int argc, char **argv)
 		}
 		struct sim_config cfg = run.cfg;
 		snprintf(label, sizeof(label), "train %u", e);
+		if (attempt)
+			snprintf(label, sizeof(label), "train %u retry %u", e, attempt);
 		cfg.seed = derive_seed(seed, label);
+		model_copy(&backup[0], &model[0]);
+		model_copy(&backup[1], &model[1]);
 		struct sim_result res;
 		rc = sim_run(&cfg, nn_job_party_fn, args, &res);
 		progress_finish(&pr);
@@ -1004,6 +1050,31 @@ int train_main(int argc, char **argv)
 		sim_result_finish(&res);
 		er->loss = pr.loss_sum / (double)n_iter;
 		er->train_accuracy = pr.seen ? (double)pr.correct / (double)pr.seen : 0;
+
+		/* SecureML's local truncation fails with probability ~|x|/2^63 per
+		 * value, and a failure puts a weight near 2^64/2^(f + shift): the data
+		 * owner checks its revealed model and replays the epoch from its start
+		 * with another seed. */
+		double wmax = model_max_abs(&check, &model[0], &model[1], frac);
+		if (wmax > TRUNCATION_FAILURE_LIMIT) {
+			attempt++;
+			fprintf(stderr,
+			        "snn train: %s: a share truncation failed (a weight of magnitude %.3g); "
+			        "replaying the epoch from its start with another seed (attempt %u of %u)\n",
+			        what, wmax, attempt + 1, MAX_ATTEMPTS);
+			model_copy(&model[0], &backup[0]);
+			model_copy(&model[1], &backup[1]);
+			if (attempt + 1 >= MAX_ATTEMPTS) {
+				fprintf(stderr, "snn train: %s: giving up after %u attempts\n", what,
+				        MAX_ATTEMPTS);
+				rc = ERROR_PROTOCOL;
+				goto out;
+			}
+			er->retries++;
+			e--;
+			continue;
+		}
+		attempt = 0;
 
 		/* Checkpoint first: an interruption from here on loses nothing. */
 		struct model_file_info info = {.kind = MODEL_FILE_SHARE_P0,
@@ -1071,6 +1142,9 @@ int train_main(int argc, char **argv)
 			printf(" | test %zu img: wall %.1f s, sim %.1f s, %s", n_test,
 			       er->test.wall_s, er->test.sim_s, tb);
 		}
+		if (er->retries)
+			printf(" | replayed %u time%s after a truncation failure", er->retries,
+			       er->retries == 1 ? "" : "s");
 		printf("\n");
 		if (o.shadow) {
 			struct nn_model *rev = &clear; /* holds the revealed secure model now */
@@ -1116,8 +1190,8 @@ int train_main(int argc, char **argv)
 		printf(",\"per_epoch\":[");
 		for (size_t k = 0; k < n_done; k++) {
 			const struct epoch_result *er = &results[k];
-			printf("%s{\"epoch\":%u,\"loss\":%.6f,\"train_accuracy\":%.6f,",
-			       k ? "," : "", er->epoch, er->loss, er->train_accuracy);
+			printf("%s{\"epoch\":%u,\"retries\":%u,\"loss\":%.6f,\"train_accuracy\":%.6f,",
+			       k ? "," : "", er->epoch, er->retries, er->loss, er->train_accuracy);
 			if (er->test_accuracy >= 0)
 				printf("\"test_accuracy\":%.6f,", er->test_accuracy);
 			else
@@ -1148,6 +1222,9 @@ out:
 		nn_model_finish(&model[j]);
 	nn_model_finish(&clear);
 	nn_model_finish(&twin);
+	nn_model_finish(&backup[0]);
+	nn_model_finish(&backup[1]);
+	nn_model_finish(&check);
 	if (twin_ready)
 		arena_finish(&twin_arena);
 	free(order);
