@@ -33,32 +33,6 @@
 #include "share.h"
 #include "zp.h"
 
-static inline ring_t to_odd(ring_t v)
-{
-	return v & -(ring_t)(v != UINT64_MAX);
-}
-
-/* ring_odd_add and ring_odd_sub without branches: the loops below run on
- * uniform data, where a branch mispredicts half of the time. */
-static inline ring_t odd_add(ring_t a, ring_t b)
-{
-	ring_t s = a + b;
-	s += s < a; /* 2^64 = 1 mod (L - 1) */
-	return to_odd(s);
-}
-
-/* a - b = a + (L - 1 - b); b = 0 gives a + (L - 1), which odd_add folds to a. */
-static inline ring_t odd_sub(ring_t a, ring_t b)
-{
-	return odd_add(a, ~b);
-}
-
-/* c ? x : y for a bit c, without a branch. */
-static inline ring_t pick(unsigned c, ring_t x, ring_t y)
-{
-	ring_t m = (ring_t)0 - (ring_t)(c & 1u);
-	return (x & m) | (y & ~m);
-}
 
 /* Message from P2 to Pj: [x_j (n) | x[0]_j (n) | bit shares (64n bytes)]. */
 static size_t msg_bytes(size_t n)
@@ -86,9 +60,9 @@ static int helper(struct party *p, size_t n)
 	prg_u64s(&p->own, x0, n);
 	prg_u64s(&p->own, b0, n);
 	for (size_t i = 0; i < n; i++) {
-		x[i] = to_odd(x[i]);
-		x0[i] = to_odd(x0[i]);
-		x1[i] = odd_sub(x[i], x0[i]);
+		x[i] = ring_to_odd(x[i]);
+		x0[i] = ring_to_odd(x0[i]);
+		x1[i] = ring_odd_sub(x[i], x0[i]);
 		b1[i] = (x[i] & 1) - b0[i];
 	}
 	prg_mod_u8(&p->own, s0, nb, ZP_PRIME);
@@ -139,11 +113,11 @@ static int holder(struct party *p, ring_t *out, const ring_t *a, size_t n)
 
 	/* Step 2: r = 2a + x in Z_{L-1}, opened between P0 and P1. */
 	for (size_t i = 0; i < n; i++)
-		r[i] = odd_add(odd_add(to_odd(a[i]), to_odd(a[i])), xj[i]);
+		r[i] = ring_odd_add(ring_odd_add(ring_to_odd(a[i]), ring_to_odd(a[i])), xj[i]);
 	if ((rc = party_exchange(p, 1 - j, r, rpeer, n * sizeof(ring_t))) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		r[i] = odd_add(r[i], rpeer[i]);
+		r[i] = ring_odd_add(r[i], rpeer[i]);
 
 	/* Step 3: PrivateCompare(x, r, beta). */
 	if ((rc = private_compare(p, NULL, bits, r, beta, NULL, n)) < 0)
@@ -155,8 +129,8 @@ static int holder(struct party *p, ring_t *out, const ring_t *a, size_t n)
 
 	/* Step 5: gamma = beta' XOR beta, delta = x[0] XOR r[0], on shares. */
 	for (size_t i = 0; i < n; i++) {
-		gamma[i] = pick(beta[i], (ring_t)j - rpeer[i], rpeer[i]);
-		delta[i] = pick((unsigned)r[i], (ring_t)j - x0j[i], x0j[i]);
+		gamma[i] = ring_pick(beta[i], (ring_t)j - rpeer[i], rpeer[i]);
+		delta[i] = ring_pick((unsigned)r[i], (ring_t)j - x0j[i], x0j[i]);
 	}
 
 	/* Step 6: theta = gamma·delta (into r). */

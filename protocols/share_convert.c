@@ -32,42 +32,13 @@
 #include "private_compare.h"
 #include "zp.h"
 
-/* A uniform element of Z_{L-1} from a uniform 64-bit word (statistical
- * distance 2^-64 from uniform). */
-static inline ring_t to_odd(ring_t v)
-{
-	return v & -(ring_t)(v != UINT64_MAX);
-}
-
-/* ring_odd_add and ring_odd_sub without branches: the loops below run on
- * uniform data, where a branch mispredicts half of the time. */
-static inline ring_t odd_add(ring_t a, ring_t b)
-{
-	ring_t s = a + b;
-	s += s < a; /* 2^64 = 1 mod (L - 1) */
-	return to_odd(s);
-}
-
-/* a - b = a + (L - 1 - b); b = 0 gives a + (L - 1), which odd_add folds to a. */
-static inline ring_t odd_sub(ring_t a, ring_t b)
-{
-	return odd_add(a, ~b);
-}
-
-/* c ? x : y for a bit c, without a branch. */
-static inline ring_t pick(unsigned c, ring_t x, ring_t y)
-{
-	ring_t m = (ring_t)0 - (ring_t)(c & 1u);
-	return (x & m) | (y & ~m);
-}
-
 /* Z_{L-1} shares of v (n values, each < L - 1) for P0 (out0) and P1 (out1). */
 static void odd_shares(struct prg *g, ring_t *out0, ring_t *out1, const ring_t *v, size_t n)
 {
 	prg_u64s(g, out0, n);
 	for (size_t i = 0; i < n; i++) {
-		out0[i] = to_odd(out0[i]);
-		out1[i] = odd_sub(v[i], out0[i]);
+		out0[i] = ring_to_odd(out0[i]);
+		out1[i] = ring_odd_sub(v[i], out0[i]);
 	}
 }
 
@@ -166,18 +137,18 @@ static int holder(struct party *p, ring_t *out, const ring_t *a, size_t n)
 	const ring_t *delta = (const ring_t *)(msg + nb);
 	for (size_t i = 0; i < n; i++) {
 		ring_t e1 = ta[i];
-		ring_t eta = pick(eta2[i], odd_sub((ring_t)(1 - j), e1), e1);
+		ring_t eta = ring_pick(eta2[i], ring_odd_sub((ring_t)(1 - j), e1), e1);
 		ring_t beta = ring_wrap(a[i], mine[i]);
-		ring_t theta = odd_add(odd_add(beta, delta[i]), eta);
+		ring_t theta = ring_odd_add(ring_odd_add(beta, delta[i]), eta);
 		if (j == 0) /* (1 - j)(-alpha - 1) */
-			theta = odd_sub(theta, ring_wrap(r0[i], r1[i]) + 1);
-		rj[i] = odd_sub(to_odd(a[i]), theta); /* r0 no longer needed */
+			theta = ring_odd_sub(theta, ring_wrap(r0[i], r1[i]) + 1);
+		rj[i] = ring_odd_sub(ring_to_odd(a[i]), theta); /* r0 no longer needed */
 	}
 	/* u: zero-sharing of Z_{L-1}. */
 	prg_u64s(g, ta, n);
 	for (size_t i = 0; i < n; i++) {
-		ring_t u = to_odd(ta[i]);
-		out[i] = j == 0 ? odd_add(rj[i], u) : odd_sub(rj[i], u);
+		ring_t u = ring_to_odd(ta[i]);
+		out[i] = j == 0 ? ring_odd_add(rj[i], u) : ring_odd_sub(rj[i], u);
 	}
 out:
 	arena_reset(&p->arena, mark);
