@@ -1146,6 +1146,7 @@ int train_main(int argc, char **argv)
 			printf(" | replayed %u time%s after a truncation failure", er->retries,
 			       er->retries == 1 ? "" : "s");
 		printf("\n");
+		fflush(stdout); /* a log file shows each epoch as it ends */
 		if (o.shadow) {
 			struct nn_model *rev = &clear; /* holds the revealed secure model now */
 			nn_model_reveal(rev, &model[0], &model[1]);
