@@ -94,17 +94,3 @@ void report_json_str(FILE *f, const char *s)
 	}
 	fputc('"', f);
 }
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-double report_median(double *v, int n)
-{
-	if (n <= 0)
-		return 0.0;
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}

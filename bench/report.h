@@ -31,7 +31,5 @@ void report_meta_json(FILE *f, const struct report_meta *m);
 /* A JSON string literal with escapes. */
 void report_json_str(FILE *f, const char *s);
 
-/* Median of n values (sorts v). */
-double report_median(double *v, int n);
 
 #endif
