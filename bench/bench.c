@@ -22,6 +22,13 @@ const struct bench_case *const bench_cases[] = {
 	NULL,
 };
 
+void bench_stream(struct prg *g, uint64_t seed, const char *label)
+{
+	uint8_t key[PRG_KEY_BYTES];
+	prg_derive_key(key, seed, label);
+	prg_init(g, key);
+}
+
 static const struct bench_case *find_case(const char *name)
 {
 	for (int k = 0; bench_cases[k]; k++)

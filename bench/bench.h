@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "cli.h"
+#include "prg.h"
 #include "sim.h"
 
 #define BENCH_MAX_DIMS 6
@@ -55,6 +56,10 @@ struct bench_measure {
 	uint64_t formula_bytes;     /* the spec's bytes for this instance */
 	unsigned paper_rounds;      /* the paper's rounds */
 };
+
+/* A PRG stream for a case's data: label "bench-inputs" for the plaintext
+ * inputs, "owner" for the data owner's sharing (finish with prg_finish). */
+void bench_stream(struct prg *g, uint64_t seed, const char *label);
 
 /* The cases, NULL-terminated. */
 extern const struct bench_case *const bench_cases[];

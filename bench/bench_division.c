@@ -21,9 +21,6 @@ struct div_state {
 	ring_t *xs[2];     /* P0's and P1's shares of x */
 	ring_t *ys[2];     /* shares of y */
 	ring_t *qs[2];     /* output shares */
-	struct div_arg {
-		struct div_state *st; /* back pointer */
-	} arg[PARTY_COUNT];
 };
 
 static void div_release(struct bench_inst *b)
@@ -73,10 +70,8 @@ static int div_prepare(struct bench_inst *b, uint64_t seed, char *err, size_t le
 		if (!st->xs[j] || !st->ys[j] || !st->qs[j])
 			goto oom;
 	}
-	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
-	prg_derive_key(key, seed, "bench-inputs");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "bench-inputs");
 	for (size_t start = 0; start < n; start += DIV_GROUP) {
 		size_t end = n - start < DIV_GROUP ? n : start + DIV_GROUP;
 		ring_t sum = 0;
@@ -93,15 +88,12 @@ static int div_prepare(struct bench_inst *b, uint64_t seed, char *err, size_t le
 			st->y[k] = sum;
 	}
 	prg_finish(&g);
-	prg_derive_key(key, seed, "owner");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "owner");
 	share_split(&g, st->xs[0], st->xs[1], st->x, n);
 	share_split(&g, st->ys[0], st->ys[1], st->y, n);
 	prg_finish(&g);
-	for (int i = 0; i < PARTY_COUNT; i++) {
-		st->arg[i].st = st;
-		b->args[i] = &st->arg[i];
-	}
+	for (int i = 0; i < PARTY_COUNT; i++)
+		b->args[i] = st; /* each party reads only its own shares */
 	return 0;
 oom:
 	snprintf(err, len, "out of memory for %s %s", b->bc->name, b->dims_text);
@@ -111,7 +103,7 @@ oom:
 
 static int div_fn(struct party *p, void *arg)
 {
-	struct div_state *st = ((struct div_arg *)arg)->st;
+	struct div_state *st = arg;
 	if (p->id == 2)
 		return division(p, NULL, NULL, NULL, st->n, FIXED_FRAC_BITS);
 	return division(p, st->qs[p->id], st->xs[p->id], st->ys[p->id], st->n, FIXED_FRAC_BITS);

@@ -18,10 +18,6 @@ struct lin_state {
 	ring_t *zs[2];            /* output shares */
 	struct conv2d_shape conv; /* conv2d only */
 	size_t m, n, v;           /* MatMul dimensions (im2col ones for conv2d) */
-	struct lin_arg {
-		struct lin_state *st; /* back pointer */
-		int id;               /* party */
-	} arg[PARTY_COUNT];
 };
 
 static void lin_release(struct bench_inst *b)
@@ -62,23 +58,17 @@ static int lin_alloc(struct bench_inst *b, size_t nx, size_t ny, size_t nz, uint
 			goto oom;
 	}
 	/* Uniform ring inputs: the protocols are exact over Z_2^64. */
-	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
-	prg_derive_key(key, seed, "bench-inputs");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "bench-inputs");
 	prg_u64s(&g, st->x, nx);
 	prg_u64s(&g, st->y, ny);
 	prg_finish(&g);
-	prg_derive_key(key, seed, "owner");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "owner");
 	share_split(&g, st->xs[0], st->xs[1], st->x, nx);
 	share_split(&g, st->ys[0], st->ys[1], st->y, ny);
 	prg_finish(&g);
-	for (int i = 0; i < PARTY_COUNT; i++) {
-		st->arg[i].st = st;
-		st->arg[i].id = i;
-		b->args[i] = &st->arg[i];
-	}
+	for (int i = 0; i < PARTY_COUNT; i++)
+		b->args[i] = st; /* each party reads only its own shares */
 	return 0;
 oom:
 	snprintf(err, len, "out of memory for inputs of %s %s", b->bc->name, b->dims_text);
@@ -115,8 +105,7 @@ static int matmul_prepare(struct bench_inst *b, uint64_t seed, char *err, size_t
 
 static int matmul_fn(struct party *p, void *arg)
 {
-	struct lin_arg *a = arg;
-	struct lin_state *st = a->st;
+	struct lin_state *st = arg;
 	if (p->id == 2)
 		return matmul(p, NULL, NULL, NULL, st->m, st->n, st->v, 0);
 	return matmul(p, st->zs[p->id], st->xs[p->id], st->ys[p->id], st->m, st->n, st->v, 0);
@@ -190,8 +179,7 @@ static int conv_prepare(struct bench_inst *b, uint64_t seed, char *err, size_t l
 
 static int conv_fn(struct party *p, void *arg)
 {
-	struct lin_arg *a = arg;
-	struct lin_state *st = a->st;
+	struct lin_state *st = arg;
 	if (p->id == 2)
 		return conv2d(p, NULL, NULL, NULL, &st->conv);
 	return conv2d(p, st->zs[p->id], st->xs[p->id], st->ys[p->id], &st->conv);

@@ -28,9 +28,6 @@ struct mp_state {
 	ring_t *out[2];     /* maxpool: max shares (n_windows);
 	                       dmaxpool: routed gradient shares (n_windows x window) */
 	ring_t *ind[2];     /* maxpool: argmax shares (n_windows) */
-	struct mp_arg {
-		struct mp_state *st; /* back pointer */
-	} arg[PARTY_COUNT];
 };
 
 static void mp_release(struct bench_inst *b)
@@ -97,10 +94,8 @@ static int mp_alloc(struct bench_inst *b, size_t n_windows, size_t window, size_
 		if (with_grad && !(st->gs[j] = malloc(n_windows * sizeof(ring_t))))
 			goto oom;
 	}
-	for (int i = 0; i < PARTY_COUNT; i++) {
-		st->arg[i].st = st;
-		b->args[i] = &st->arg[i];
-	}
+	for (int i = 0; i < PARTY_COUNT; i++)
+		b->args[i] = st; /* each party reads only its own shares */
 	return 0;
 oom:
 	snprintf(err, len, "out of memory for inputs of %s %s", b->bc->name, b->dims_text);
@@ -122,10 +117,8 @@ static void fill_signed(struct prg *g, ring_t *v, size_t n, unsigned bits)
 static void owner_share(uint64_t seed, const char *label, ring_t *s0, ring_t *s1, const ring_t *x,
 			size_t n)
 {
-	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
-	prg_derive_key(key, seed, label);
-	prg_init(&g, key);
+	bench_stream(&g, seed, label);
 	share_split(&g, s0, s1, x, n);
 	prg_finish(&g);
 }
@@ -146,10 +139,8 @@ static int maxpool_prepare(struct bench_inst *b, uint64_t seed, char *err, size_
 	TRY(mp_alloc(b, n, win, n * win, n, 0, err, len));
 	struct mp_state *st = b->state;
 	/* Signed inputs, |x| < 2^40: well inside DReLU's precondition. */
-	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
-	prg_derive_key(key, seed, "bench-inputs");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "bench-inputs");
 	fill_signed(&g, st->x, n * win, 40);
 	prg_finish(&g);
 	owner_share(seed, "owner", st->xs[0], st->xs[1], st->x, n * win);
@@ -158,7 +149,7 @@ static int maxpool_prepare(struct bench_inst *b, uint64_t seed, char *err, size_
 
 static int maxpool_fn(struct party *p, void *arg)
 {
-	struct mp_state *st = ((struct mp_arg *)arg)->st;
+	struct mp_state *st = arg;
 	if (p->id == 2) {
 		/* P2's argmax only says "with index" (never dereferenced). */
 		ring_t with_index;
@@ -235,10 +226,8 @@ static int dmaxpool_prepare(struct bench_inst *b, uint64_t seed, char *err, size
 	}
 	TRY(mp_alloc(b, n, win, n, n * win, 1, err, len));
 	struct mp_state *st = b->state;
-	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
-	prg_derive_key(key, seed, "bench-inputs");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "bench-inputs");
 	/* Argmax indices, uniform in [0, k·k); gradients fixed point (13
 	 * fractional bits) in (-128, 128): |g| < 2^20. */
 	for (size_t v = 0; v < n; v++)
@@ -255,7 +244,7 @@ static int dmaxpool_prepare(struct bench_inst *b, uint64_t seed, char *err, size
  * vector is integer 0/1, so the product needs no truncation. */
 static int dmaxpool_fn(struct party *p, void *arg)
 {
-	struct mp_state *st = ((struct mp_arg *)arg)->st;
+	struct mp_state *st = arg;
 	size_t n = st->n_windows, k = st->window;
 	if (p->id == 2) {
 		TRY(maxpool_derivative(p, NULL, NULL, n, k));

@@ -15,9 +15,6 @@ struct relu_state {
 	ring_t *as[2];         /* shares of a */
 	ring_t *bs[2];         /* shares of the DReLU bits (relu_after_drelu input) */
 	ring_t *out[2];        /* output shares */
-	struct relu_arg {
-		struct relu_state *st; /* back pointer */
-	} arg[PARTY_COUNT];
 };
 
 static void relu_release(struct bench_inst *b)
@@ -55,10 +52,8 @@ static int relu_prepare(struct bench_inst *b, uint64_t seed, char *err, size_t l
 		if (!st->as[j] || !st->bs[j] || !st->out[j])
 			goto oom;
 	}
-	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
-	prg_derive_key(key, seed, "bench-inputs");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "bench-inputs");
 	prg_u64s(&g, st->a, n);
 	for (size_t i = 0; i < n; i++) {
 		/* Signed fixed-point-like values with |a| < 2^40. */
@@ -67,15 +62,12 @@ static int relu_prepare(struct bench_inst *b, uint64_t seed, char *err, size_t l
 		st->bits[i] = ring_signed(st->a[i]) >= 0;
 	}
 	prg_finish(&g);
-	prg_derive_key(key, seed, "owner");
-	prg_init(&g, key);
+	bench_stream(&g, seed, "owner");
 	share_split(&g, st->as[0], st->as[1], st->a, n);
 	share_split(&g, st->bs[0], st->bs[1], st->bits, n);
 	prg_finish(&g);
-	for (int i = 0; i < PARTY_COUNT; i++) {
-		st->arg[i].st = st;
-		b->args[i] = &st->arg[i];
-	}
+	for (int i = 0; i < PARTY_COUNT; i++)
+		b->args[i] = st; /* each party reads only its own shares */
 	return 0;
 oom:
 	snprintf(err, len, "out of memory for %s %s", b->bc->name, b->dims_text);
@@ -85,7 +77,7 @@ oom:
 
 static int drelu_fn(struct party *p, void *arg)
 {
-	struct relu_state *st = ((struct relu_arg *)arg)->st;
+	struct relu_state *st = arg;
 	if (p->id == 2)
 		return drelu(p, NULL, NULL, st->n);
 	return drelu(p, st->out[p->id], st->as[p->id], st->n);
@@ -93,7 +85,7 @@ static int drelu_fn(struct party *p, void *arg)
 
 static int relu_after_fn(struct party *p, void *arg)
 {
-	struct relu_state *st = ((struct relu_arg *)arg)->st;
+	struct relu_state *st = arg;
 	if (p->id == 2)
 		return relu_from_drelu(p, NULL, NULL, NULL, st->n);
 	return relu_from_drelu(p, st->out[p->id], st->bs[p->id], st->as[p->id], st->n);
