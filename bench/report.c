@@ -9,6 +9,7 @@
 #include "ring_gemm.h"
 #include "snn_config.h"
 #include "snn_git.h"
+#include "zp.h"
 
 static void cpu_model(char *buf, size_t len)
 {
@@ -46,8 +47,8 @@ void report_meta_collect(struct report_meta *m)
 	cpu_model(m->cpu, sizeof(m->cpu));
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	m->n_cpus = n > 0 ? (unsigned)n : 0;
-	snprintf(m->kernels, sizeof(m->kernels), "gemm=%s prg=%s", ring_gemm_impl_name(),
-		 prg_impl_name());
+	snprintf(m->kernels, sizeof(m->kernels), "gemm=%s prg=%s z67=%s", ring_gemm_impl_name(),
+		 prg_impl_name(), zp_impl_name());
 }
 
 void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run *run,

@@ -317,14 +317,6 @@ int nn_forward(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w)
 
 /* ---- output ---- */
 
-static void add_public(struct nn_ctx *c, ring_t *x, ring_t v, size_t n)
-{
-	if (c->p && c->p->id != 0)
-		return;
-	for (size_t i = 0; i < n; i++)
-		x[i] += v;
-}
-
 int nn_output_asm(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w)
 {
 	size_t K = nn_net_classes(&m->net), n = K * w->batch;
@@ -339,7 +331,7 @@ int nn_output_asm(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w)
 	int rc = nn_relu(c, r, NULL, u, n);
 	if (rc == 0 && nn_local(c)) {
 		ring_t eps = (ring_t)1 << (c->frac > NN_ASM_EPS_SHIFT ? c->frac - NN_ASM_EPS_SHIFT : 0);
-		add_public(c, r, eps, n);
+		nn_add_public(c, r, eps, n);
 		for (size_t b = 0; b < w->batch; b++) {
 			ring_t s = 0;
 			for (size_t k = 0; k < K; k++)

@@ -8,6 +8,7 @@
 #include "maxpool.h"
 #include "relu.h"
 #include "ring_gemm.h"
+#include "share.h"
 #include "share_truncate.h"
 
 __extension__ typedef unsigned __int128 u128;
@@ -150,9 +151,12 @@ int nn_division(struct nn_ctx *c, ring_t *q, const ring_t *x, const ring_t *y, s
 	return 0;
 }
 
-void nn_public(struct nn_ctx *c, ring_t *x, ring_t v, size_t n)
+void nn_add_public(struct nn_ctx *c, ring_t *x, ring_t v, size_t n)
 {
-	ring_t fill = (!c->p || c->p->id == 0) ? v : 0;
+	if (c->p) {
+		share_add_public(c->p, x, v, n);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
-		x[i] = fill;
+		x[i] += v;
 }

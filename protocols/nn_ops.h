@@ -59,7 +59,7 @@ int nn_maxpool_derivative(struct nn_ctx *c, ring_t *onehot, const ring_t *argmax
 			  size_t k) SNN_MUST_CHECK;
 /* q = x / y (0 <= x <= y, y > 0), frac bits. */
 int nn_division(struct nn_ctx *c, ring_t *q, const ring_t *x, const ring_t *y, size_t n) SNN_MUST_CHECK;
-/* Shares of a public constant (P0: v, P1: 0; cleartext: v). */
-void nn_public(struct nn_ctx *c, ring_t *x, ring_t v, size_t n);
+/* x += public constant v (secure: P0 adds it; cleartext: added). */
+void nn_add_public(struct nn_ctx *c, ring_t *x, ring_t v, size_t n);
 
 #endif

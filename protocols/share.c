@@ -1,6 +1,5 @@
 #include "share.h"
 
-#include <string.h>
 
 void share_split(struct prg *g, ring_t *s0, ring_t *s1, const ring_t *x, size_t n)
 {
@@ -66,14 +65,4 @@ void share_add_public(struct party *p, ring_t *x, ring_t c, size_t n)
 		return;
 	for (size_t i = 0; i < n; i++)
 		x[i] += c;
-}
-
-void share_public(struct party *p, ring_t *x, const ring_t *c, size_t n)
-{
-	if (p->id == 2)
-		return;
-	if (p->id == 0)
-		memcpy(x, c, n * sizeof(*x));
-	else
-		memset(x, 0, n * sizeof(*x));
 }

@@ -35,7 +35,4 @@ void share_rerandomize(struct party *p, ring_t *x, size_t n);
 /* Add a public constant c to the shared value (P0 adds it). */
 void share_add_public(struct party *p, ring_t *x, ring_t c, size_t n);
 
-/* Shares of the public vector c (P0: c, P1: 0). */
-void share_public(struct party *p, ring_t *x, const ring_t *c, size_t n);
-
 #endif
