@@ -6,8 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#define CHANNEL_SPARES 4 /* message buffers a channel keeps for reuse */
+
 struct msg {
 	struct msg *next;           /* next in FIFO order */
+	size_t cap;                 /* payload capacity in bytes */
 	struct channel_header hdr;  /* metadata */
 	unsigned char payload[];    /* hdr.n_bytes bytes */
 };
@@ -22,6 +25,10 @@ struct channel {
 	uint32_t next_seq;    /* seq of the next message sent */
 	int closed;           /* 1 once channel_close ran */
 	int close_reason;     /* code passed to channel_close */
+	/* Received messages kept for the sender to reuse: protocols send
+	 * the same large sizes again and again, and fresh memory for each
+	 * one costs page faults (a quarter of a training run's CPU time). */
+	struct msg *spare[CHANNEL_SPARES];
 };
 
 int channel_create(struct channel **out)
@@ -60,18 +67,64 @@ void channel_destroy(struct channel *ch)
 		free(m);
 		m = next;
 	}
+	for (int i = 0; i < CHANNEL_SPARES; i++)
+		free(ch->spare[i]);
 	pthread_mutex_destroy(&ch->lock);
 	pthread_cond_destroy(&ch->ready);
 	free(ch);
+}
+
+/* The smallest spare that holds n_bytes, taken out of the pool, or NULL. */
+static struct msg *spare_take(struct channel *ch, size_t n_bytes)
+{
+	int best = -1;
+	pthread_mutex_lock(&ch->lock);
+	for (int i = 0; i < CHANNEL_SPARES; i++)
+		if (ch->spare[i] && ch->spare[i]->cap >= n_bytes &&
+		    (best < 0 || ch->spare[i]->cap < ch->spare[best]->cap))
+			best = i;
+	struct msg *m = NULL;
+	if (best >= 0) {
+		m = ch->spare[best];
+		ch->spare[best] = NULL;
+	}
+	pthread_mutex_unlock(&ch->lock);
+	return m;
+}
+
+/* Keep m for reuse in a free slot or in place of a smaller spare. */
+static void spare_give(struct channel *ch, struct msg *m)
+{
+	pthread_mutex_lock(&ch->lock);
+	int slot = 0;
+	for (int i = 0; i < CHANNEL_SPARES; i++) {
+		if (!ch->spare[i]) {
+			slot = i;
+			break;
+		}
+		if (ch->spare[i]->cap < ch->spare[slot]->cap)
+			slot = i;
+	}
+	struct msg *old = ch->spare[slot];
+	if (!old || old->cap < m->cap) {
+		ch->spare[slot] = m;
+		m = old;
+	}
+	pthread_mutex_unlock(&ch->lock);
+	free(m);
 }
 
 int channel_send(struct channel *ch, const void *data, struct channel_header *hdr)
 {
 	if (hdr->n_bytes > SIZE_MAX - sizeof(struct msg))
 		return ERROR_INVAL;
-	struct msg *m = malloc(sizeof(*m) + (size_t)hdr->n_bytes);
-	if (!m)
-		return ERROR_NOMEM;
+	struct msg *m = spare_take(ch, (size_t)hdr->n_bytes);
+	if (!m) {
+		m = malloc(sizeof(*m) + (size_t)hdr->n_bytes);
+		if (!m)
+			return ERROR_NOMEM;
+		m->cap = (size_t)hdr->n_bytes;
+	}
 	m->next = NULL;
 	if (hdr->n_bytes)
 		memcpy(m->payload, data, (size_t)hdr->n_bytes);
@@ -138,7 +191,7 @@ int channel_recv(struct channel *ch, void *data, size_t n_bytes, uint64_t timeou
 		rc = ERROR_SIZE;
 	else if (n_bytes)
 		memcpy(data, m->payload, n_bytes);
-	free(m);
+	spare_give(ch, m);
 	return rc;
 }
 
