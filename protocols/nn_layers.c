@@ -118,9 +118,12 @@ static ring_t *alloc_ring(size_t n)
 	return calloc(n ? n : 1, sizeof(ring_t));
 }
 
-int nn_work_init(struct nn_work *w, const struct nn_net *net, size_t batch)
+int nn_work_init(struct nn_work *w, const struct nn_net *model_net, size_t batch)
 {
 	memset(w, 0, sizeof(*w));
+	w->net = *model_net;
+	nn_net_pool_first(&w->net);
+	const struct nn_net *net = &w->net;
 	w->batch = batch;
 	size_t biggest = 0, scratch = 0;
 	for (size_t i = 0; i < net->n_layers; i++) {
@@ -259,7 +262,7 @@ static void windows(ring_t *win, ring_t *X, const struct nn_layer *l, size_t bat
 
 static int forward_layer(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w, size_t i)
 {
-	const struct nn_layer *l = &m->net.layer[i];
+	const struct nn_layer *l = &w->net.layer[i];
 	size_t B = w->batch, in = nn_layer_in_size(l) * B, out = nn_layer_out_size(l) * B;
 	ring_t *X = w->act[i], *Y = w->act[i + 1];
 	int loc = nn_local(c);
@@ -366,7 +369,7 @@ int nn_output_argmax(struct nn_ctx *c, const struct nn_model *m, struct nn_work 
 static int backward_layer(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w, size_t i,
 			  const ring_t *D, ring_t *Din)
 {
-	const struct nn_layer *l = &m->net.layer[i];
+	const struct nn_layer *l = &w->net.layer[i];
 	size_t B = w->batch, in = nn_layer_in_size(l) * B, out = nn_layer_out_size(l) * B;
 	const ring_t *X = w->act[i];
 	int loc = nn_local(c);
@@ -440,7 +443,7 @@ int nn_backward(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w, c
 	for (size_t i = n_layers; i-- > 0;) {
 		if (c->p) {
 			char name[32];
-			snprintf(name, sizeof(name), "layer%zu-back", i + 1);
+			snprintf(name, sizeof(name), "layer%zu", i + 1);
 			stats_push(c->p, name);
 		}
 		int rc = backward_layer(c, m, w, i, D, i ? Din : NULL);

@@ -45,6 +45,8 @@ void nn_model_reveal(struct nn_model *plain, const struct nn_model *s0, const st
 
 /* Per-party working memory for a batch: activations and what backward needs. */
 struct nn_work {
+	struct nn_net net;               /* the order run: the model's, relu+maxpool as
+					  * maxpool+relu (nn_net_pool_first) */
 	size_t batch;                    /* images per batch */
 	ring_t *act[NN_MAX_LAYERS + 1];  /* act[0]: input (batch x in), act[i+1]: output of layer i */
 	ring_t *keep[NN_MAX_LAYERS];     /* ReLU: DReLU bits; MaxPool: argmax or one-hot; conv: im2col */
@@ -56,6 +58,7 @@ struct nn_work {
 	size_t scratch_len;              /* elements in scratch */
 };
 
+/* Buffers for net at batch size batch; w->net is the order the passes run. */
 int nn_work_init(struct nn_work *w, const struct nn_net *net, size_t batch) SNN_MUST_CHECK;
 void nn_work_finish(struct nn_work *w);
 

@@ -779,6 +779,28 @@ static void put(struct out *o, const char *fmt, ...)
 		o->pos += (size_t)n;
 }
 
+size_t nn_net_pool_first(struct nn_net *net)
+{
+	size_t swaps = 0;
+	for (size_t i = 0; i + 1 < net->n_layers; i++) {
+		struct nn_layer *r = &net->layer[i], *p = &net->layer[i + 1];
+		if (r->kind != NN_RELU || p->kind != NN_MAXPOOL)
+			continue;
+		struct nn_layer pool = *p, relu = *r;
+		pool.in_h = r->in_h;
+		pool.in_w = r->in_w;
+		pool.in_c = r->in_c;
+		relu.in_h = relu.out_h = p->out_h;
+		relu.in_w = relu.out_w = p->out_w;
+		relu.in_c = relu.out_c = p->out_c;
+		*r = pool;
+		*p = relu;
+		swaps++;
+		i++;
+	}
+	return swaps;
+}
+
 int nn_net_format(const struct nn_net *net, char *buf, size_t len)
 {
 	if (!net || (!buf && len) || net->n_layers > NN_MAX_LAYERS)

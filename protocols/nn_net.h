@@ -123,6 +123,15 @@ int nn_net_format(const struct nn_net *net, char *buf, size_t len);
  * like snprintf, ERROR_INVAL for an unknown kind. */
 int nn_layer_format(const struct nn_layer *l, char *buf, size_t len);
 
+/* Rewrite every "relu, maxpool k" pair as "maxpool k, relu" (shapes
+ * updated), the order the reference code computes: ReLU is monotone, so
+ * relu(max(x)) = max(relu(x)), and the gradients are equal too (the max of a
+ * window with a positive entry is positive and picks the same position; a
+ * window without one passes no gradient either way), but the ReLU then runs
+ * on k·k times fewer values. Parameter layers keep their indices. Returns
+ * the number of pairs rewritten. */
+size_t nn_net_pool_first(struct nn_net *net);
+
 /* Check a network built by hand (or changed) as the parser would: input and
  * output, the limits, and every layer's recorded in/out shapes against the
  * shapes inferred from its kind, k, out_c (conv, fc), stride and pad. */

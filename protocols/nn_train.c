@@ -15,6 +15,20 @@ static void gather(const struct nn_data *d, const uint32_t *idx, size_t batch, r
 	}
 }
 
+/* Statistics scopes of the phases (secure mode): forward, output,
+ * backward, update, each holding the layers' scopes. */
+static void scope(struct nn_ctx *c, const char *name)
+{
+	if (c->p)
+		stats_push(c->p, name);
+}
+
+static void unscope(struct nn_ctx *c)
+{
+	if (c->p)
+		stats_pop(c->p);
+}
+
 int nn_job_run(struct nn_ctx *c, struct nn_job *job)
 {
 	struct nn_work w;
@@ -35,13 +49,25 @@ int nn_job_run(struct nn_ctx *c, struct nn_job *job)
 		const uint32_t *idx = job->order + it * job->batch;
 		if (nn_local(c))
 			gather(&job->data, idx, job->batch, w.act[0], lab);
-		if ((rc = nn_forward(c, job->model, &w)) < 0)
+		scope(c, "forward");
+		rc = nn_forward(c, job->model, &w);
+		unscope(c);
+		if (rc < 0)
 			break;
 		if (job->train) {
-			if ((rc = nn_output_asm(c, job->model, &w)) < 0 ||
-			    (rc = nn_backward(c, job->model, &w, lab)) < 0)
+			scope(c, "output");
+			rc = nn_output_asm(c, job->model, &w);
+			unscope(c);
+			if (rc < 0)
 				break;
+			scope(c, "backward");
+			rc = nn_backward(c, job->model, &w, lab);
+			unscope(c);
+			if (rc < 0)
+				break;
+			scope(c, "update");
 			nn_sgd(c, job->model, &w, job->lr_shift);
+			unscope(c);
 			if (job->out && nn_local(c))
 				memcpy(job->out + it * job->batch * K, w.prob, job->batch * K * sizeof(ring_t));
 			if (job->progress && nn_local(c))
@@ -49,7 +75,10 @@ int nn_job_run(struct nn_ctx *c, struct nn_job *job)
 					      job->batch * K);
 		} else {
 			ring_t *cls = job->out + it * job->batch;
-			if ((rc = nn_output_argmax(c, job->model, &w, cls)) < 0)
+			scope(c, "output");
+			rc = nn_output_argmax(c, job->model, &w, cls);
+			unscope(c);
+			if (rc < 0)
 				break;
 			if (job->progress && nn_local(c))
 				job->progress(job->progress_ctx, c->p ? c->p->id : -1, it, cls, job->batch);

@@ -181,7 +181,7 @@ Test(nn_layers, inference_argmax_matches_the_twin, .timeout = 60)
 	struct sim_result res;
 	support_run_ok(&cfg, nn_job_party_fn, args, &res);
 	/* argmax over 10 classes: 9 MaxPool steps, 744 bytes each, per image. */
-	int node = stats_find(&res.party[0].stats, "argmax");
+	int node = stats_find(&res.party[0].stats, "output/argmax");
 	cr_assert_geq(node, 0);
 	sim_result_finish(&res);
 	struct arena a;

@@ -765,3 +765,24 @@ Test(nn_net, load_errors_name_the_file)
 	unlink(path);
 	free(big);
 }
+
+/* relu + maxpool pairs run as maxpool + relu: C becomes C-bench's body. */
+Test(nn_net, pool_first_rewrites_relu_maxpool_pairs)
+{
+	struct nn_net c = load_builtin("C"), cb = load_builtin("C-bench");
+	cr_assert_eq(nn_net_pool_first(&c), 2);
+	char err[256];
+	cr_assert_eq(nn_net_check(&c, err, sizeof(err)), 0, "%s", err);
+	/* The same layers as C-bench up to its extra last relu. */
+	for (size_t i = 0; i < c.n_layers; i++) {
+		cr_assert_eq(c.layer[i].kind, cb.layer[i].kind, "layer %zu", i);
+		cr_assert_eq(c.layer[i].in_h, cb.layer[i].in_h, "layer %zu", i);
+		cr_assert_eq(c.layer[i].out_h, cb.layer[i].out_h, "layer %zu", i);
+		cr_assert_eq(c.layer[i].out_c, cb.layer[i].out_c, "layer %zu", i);
+	}
+	cr_assert_eq(nn_net_params(&c), nn_net_params(&cb));
+	/* Nothing to rewrite: A, or a second pass. */
+	struct nn_net a = load_builtin("A");
+	cr_assert_eq(nn_net_pool_first(&a), 0);
+	cr_assert_eq(nn_net_pool_first(&c), 0);
+}

@@ -1,0 +1,264 @@
+#include "netrun.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "bench.h"
+#include "fixed.h"
+#include "nn_layers.h"
+#include "nn_train.h"
+#include "share.h"
+
+#define INFER_MARGIN (1.0 / 64) /* scores closer than this may argmax either way */
+#define TRAIN_TOL (1.0 / 32)    /* ASM outputs: secure vs twin */
+
+unsigned netrun_paper_lr_shift(const struct nn_net *net, size_t batch)
+{
+	unsigned b = 0;
+	while (((size_t)1 << (b + 1)) <= batch)
+		b++;
+	return b + (net->name[0] == 'A' ? 7u : 5u);
+}
+
+struct plain_set {
+	ring_t *x, *y;                 /* cleartext images and labels */
+	ring_t *xs[2], *ys[2];         /* P0's and P1's shares */
+	struct nn_model plain;         /* cleartext weights (the twin trains this one) */
+	struct nn_model model[PARTY_COUNT];
+	int model_ok[PARTY_COUNT], plain_ok;
+};
+
+static void set_finish(struct plain_set *d)
+{
+	free(d->x);
+	free(d->y);
+	for (int j = 0; j < 2; j++) {
+		free(d->xs[j]);
+		free(d->ys[j]);
+	}
+	if (d->plain_ok)
+		nn_model_finish(&d->plain);
+	for (int j = 0; j < PARTY_COUNT; j++)
+		if (d->model_ok[j])
+			nn_model_finish(&d->model[j]);
+}
+
+/* Synthetic data and weights from the seed, shared by the data owner. */
+static int set_make(struct plain_set *d, const struct netrun_spec *s, size_t n, size_t in, size_t K)
+{
+	memset(d, 0, sizeof(*d));
+	if (n > SIZE_MAX / sizeof(ring_t) / (in > K ? in : K))
+		return ERROR_NOMEM;
+	d->x = malloc(n * in * sizeof(ring_t));
+	d->y = calloc(n * K, sizeof(ring_t));
+	for (int j = 0; j < 2; j++) {
+		d->xs[j] = malloc(n * in * sizeof(ring_t));
+		d->ys[j] = malloc(n * K * sizeof(ring_t));
+		if (!d->xs[j] || !d->ys[j])
+			return ERROR_NOMEM;
+	}
+	if (!d->x || !d->y)
+		return ERROR_NOMEM;
+	struct prg g;
+	bench_stream(&g, s->seed, "bench-inputs");
+	for (size_t i = 0; i < n * in; i++)
+		d->x[i] = prg_below(&g, (uint64_t)1 << s->frac);
+	for (size_t i = 0; i < n; i++)
+		d->y[i * K + prg_below(&g, K)] = (ring_t)1 << s->frac;
+	prg_finish(&g);
+
+	int rc = nn_model_init(&d->plain, s->net);
+	if (rc < 0)
+		return rc;
+	d->plain_ok = 1;
+	for (int j = 0; j < PARTY_COUNT; j++) {
+		if ((rc = nn_model_init(&d->model[j], s->net)) < 0)
+			return rc;
+		d->model_ok[j] = 1;
+	}
+	bench_stream(&g, s->seed, "init");
+	nn_model_init_weights(&d->plain, &g, s->frac);
+	prg_finish(&g);
+	bench_stream(&g, s->seed, "owner");
+	nn_model_share(&d->plain, &d->model[0], &d->model[1], &g);
+	share_split(&g, d->xs[0], d->xs[1], d->x, n * in);
+	share_split(&g, d->ys[0], d->ys[1], d->y, n * K);
+	prg_finish(&g);
+	return 0;
+}
+
+static double real(ring_t v, unsigned frac)
+{
+	return fixed_decode(v, frac);
+}
+
+/* The twin's inference: check the secure classes against its scores. */
+static int verify_infer(const struct netrun_spec *s, struct plain_set *d, const ring_t *cls0,
+			const ring_t *cls1, struct netrun_result *out, char *err, size_t len)
+{
+	size_t K = nn_net_classes(s->net), in = s->net->in_h * s->net->in_w * s->net->in_c;
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct nn_ctx c;
+	nn_ctx_init_clear(&c, &a, s->frac);
+	struct nn_work w;
+	int rc = nn_work_init(&w, s->net, s->batch);
+	if (rc < 0) {
+		arena_finish(&a);
+		return rc;
+	}
+	for (size_t it = 0; it < s->iters && rc == 0; it++) {
+		memcpy(w.act[0], d->x + it * s->batch * in, s->batch * in * sizeof(ring_t));
+		if ((rc = nn_forward(&c, &d->plain, &w)) < 0)
+			break;
+		const ring_t *sc = w.act[s->net->n_layers];
+		for (size_t b = 0; b < s->batch; b++) {
+			size_t i = it * s->batch + b, best = 0;
+			double top = -INFINITY, second = -INFINITY;
+			for (size_t k = 0; k < K; k++) {
+				double v = real(sc[b * K + k], s->frac);
+				if (v > top) {
+					second = top;
+					top = v;
+					best = k;
+				} else if (v > second) {
+					second = v;
+				}
+			}
+			if (top - second <= INFER_MARGIN)
+				continue;
+			ring_t got = cls0[i] + cls1[i];
+			out->checked++;
+			if (got != best) {
+				snprintf(err, len,
+					 "image %zu: secure argmax %llu, cleartext twin %zu (scores %.4f vs %.4f)",
+					 i, (unsigned long long)got, best, top, second);
+				rc = ERROR_PROTOCOL;
+				break;
+			}
+		}
+	}
+	nn_work_finish(&w);
+	arena_finish(&a);
+	return rc;
+}
+
+/* The twin's training on the same data: compare every ASM output. */
+static int verify_train(const struct netrun_spec *s, struct plain_set *d, const uint32_t *order,
+			const ring_t *p0, const ring_t *p1, struct netrun_result *out, char *err,
+			size_t len)
+{
+	size_t K = nn_net_classes(s->net), n = s->iters * s->batch;
+	ring_t *twin = malloc(n * K * sizeof(ring_t));
+	if (!twin)
+		return ERROR_NOMEM;
+	struct arena a;
+	arena_init(&a, 1 << 20);
+	struct nn_ctx c;
+	nn_ctx_init_clear(&c, &a, s->frac);
+	struct nn_job job = {
+		.model = &d->plain,
+		.data = { .n = n, .in = s->net->in_h * s->net->in_w * s->net->in_c, .classes = K,
+			  .x = d->x, .y = d->y },
+		.order = order,
+		.n_iter = s->iters,
+		.batch = s->batch,
+		.lr_shift = s->lr_shift,
+		.frac = s->frac,
+		.train = 1,
+		.out = twin,
+	};
+	int rc = nn_job_run(&c, &job);
+	for (size_t i = 0; rc == 0 && i < n * K; i++) {
+		double diff = fabs(real(p0[i] + p1[i], s->frac) - real(twin[i], s->frac));
+		out->checked++;
+		if (diff > out->max_diff)
+			out->max_diff = diff;
+		if (diff > TRAIN_TOL) {
+			snprintf(err, len,
+				 "iteration %zu, image %zu, class %zu: secure ASM output %.4f, cleartext twin %.4f",
+				 i / (s->batch * K), i / K % s->batch, i % K,
+				 real(p0[i] + p1[i], s->frac), real(twin[i], s->frac));
+			rc = ERROR_PROTOCOL;
+		}
+	}
+	arena_finish(&a);
+	free(twin);
+	return rc;
+}
+
+int netrun(const struct netrun_spec *s, const struct sim_config *cfg, struct netrun_result *out,
+	   char *err, size_t len)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s->batch || !s->iters) {
+		snprintf(err, len, "batch and iterations must be at least 1");
+		return ERROR_INVAL;
+	}
+	size_t K = nn_net_classes(s->net), in = s->net->in_h * s->net->in_w * s->net->in_c;
+	size_t n = s->iters * s->batch, n_out = s->train ? n * K : n;
+	struct plain_set d;
+	uint32_t *order = malloc(n * sizeof(uint32_t));
+	ring_t *outs[PARTY_COUNT] = {NULL, NULL, NULL};
+	int rc = order ? set_make(&d, s, n, in, K) : ERROR_NOMEM;
+	for (int j = 0; rc == 0 && j < PARTY_COUNT; j++)
+		if (!(outs[j] = calloc(n_out, sizeof(ring_t))))
+			rc = ERROR_NOMEM;
+	if (rc < 0) {
+		snprintf(err, len, "%s", error_strerror(rc));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+
+	struct nn_job jobs[PARTY_COUNT];
+	void *args[PARTY_COUNT];
+	for (int j = 0; j < PARTY_COUNT; j++) {
+		jobs[j] = (struct nn_job){
+			.model = &d.model[j],
+			.data = { .n = n, .in = in, .classes = K, .x = j < 2 ? d.xs[j] : NULL,
+				  .y = j < 2 && s->train ? d.ys[j] : NULL },
+			.order = order,
+			.n_iter = s->iters,
+			.batch = s->batch,
+			.lr_shift = s->lr_shift,
+			.frac = s->frac,
+			.train = s->train,
+			.out = outs[j],
+		};
+		args[j] = &jobs[j];
+	}
+	rc = sim_run(cfg, nn_job_party_fn, args, &out->res);
+	if (rc < 0) {
+		snprintf(err, len, "%s", out->res.message[0] ? out->res.message : error_strerror(rc));
+		goto out;
+	}
+	double it = (double)s->iters;
+	out->iters = s->iters;
+	out->wall_s = (double)out->res.wall_ns / 1e9 / it;
+	out->sim_s = (double)out->res.sim_ns / 1e9 / it;
+	for (int j = 0; j < PARTY_COUNT; j++)
+		out->cpu_s[j] = (double)out->res.party[j].cpu_ns / 1e9 / it;
+	out->bytes = (double)sim_result_bytes(&out->res) / it;
+	out->msgs = (double)sim_result_msgs(&out->res) / it;
+	out->rounds = (double)out->res.rounds / it;
+	rc = s->train ? verify_train(s, &d, order, outs[0], outs[1], out, err, len)
+		      : verify_infer(s, &d, outs[0], outs[1], out, err, len);
+	if (rc == ERROR_NOMEM)
+		snprintf(err, len, "out of memory");
+out:
+	if (order)
+		set_finish(&d);
+	for (int j = 0; j < PARTY_COUNT; j++)
+		free(outs[j]);
+	free(order);
+	return rc;
+}
+
+void netrun_finish(struct netrun_result *r)
+{
+	sim_result_finish(&r->res);
+}
