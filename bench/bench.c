@@ -29,7 +29,7 @@ void bench_stream(struct prg *g, uint64_t seed, const char *label)
 	prg_init(g, key);
 }
 
-static const struct bench_case *find_case(const char *name)
+const struct bench_case *bench_find_case(const char *name)
 {
 	for (int k = 0; bench_cases[k]; k++)
 		if (strcmp(bench_cases[k]->name, name) == 0)
@@ -37,7 +37,7 @@ static const struct bench_case *find_case(const char *name)
 	return NULL;
 }
 
-static void dims_text(char *buf, size_t len, const size_t *dims, size_t n)
+void bench_dims_text(char *buf, size_t len, const size_t *dims, size_t n)
 {
 	size_t used = 0;
 	buf[0] = '\0';
@@ -67,7 +67,7 @@ int bench_measure_case(const struct bench_case *bc, const size_t *dims, const st
 	memset(&b, 0, sizeof(b));
 	b.bc = bc;
 	memcpy(b.dims, dims, bc->n_dims * sizeof(*dims));
-	dims_text(b.dims_text, sizeof(b.dims_text), dims, bc->n_dims);
+	bench_dims_text(b.dims_text, sizeof(b.dims_text), dims, bc->n_dims);
 	TRY(bc->prepare(&b, run->cfg.seed, err, len));
 	memset(out, 0, sizeof(*out));
 
@@ -212,13 +212,7 @@ static const char tsv_columns[] =
 	"protocol\tdims\tnetwork\tclock\treps\tbytes\tformula_bytes\tmessages\trounds\tpaper_rounds\t"
 	"wall_s\tcpu_p0_s\tcpu_p1_s\tcpu_p2_s\tsim_s\n";
 
-/* Table 8 rows this build can run, in the paper's order. */
-struct paper_bench {
-	const char *name;  /* case name */
-	size_t dims[BENCH_MAX_DIMS];
-};
-
-static const struct paper_bench table8[] = {
+const struct bench_table8_row bench_table8[] = {
 	{ "conv2d", { 8, 5, 16, 50 } },
 	{ "conv2d", { 28, 3, 1, 20 } },
 	{ "conv2d", { 28, 5, 1, 20 } },
@@ -238,6 +232,7 @@ static const struct paper_bench table8[] = {
 	{ "relu", { 128, 128 } },
 	{ "relu", { 576, 20 } },
 };
+const size_t bench_table8_rows = sizeof(bench_table8) / sizeof(bench_table8[0]);
 
 static int run_paper(struct bench_out *o, const struct cli_run *base, int reps)
 {
@@ -251,8 +246,8 @@ static int run_paper(struct bench_out *o, const struct cli_run *base, int reps)
 		       "rounds ours/paper");
 	}
 	int all_match = 1, any_truncated = 0;
-	for (size_t r = 0; r < sizeof(table8) / sizeof(table8[0]); r++) {
-		const struct bench_case *bc = find_case(table8[r].name);
+	for (size_t r = 0; r < bench_table8_rows; r++) {
+		const struct bench_case *bc = bench_find_case(bench_table8[r].name);
 		struct bench_measure m[2];
 		char err[512];
 		for (int k = 0; k < 2; k++) {
@@ -263,13 +258,13 @@ static int run_paper(struct bench_out *o, const struct cli_run *base, int reps)
 				return 1;
 			}
 			run.network = nets[k];
-			if (bench_measure_case(bc, table8[r].dims, &run, reps, &m[k], err, sizeof(err)) < 0) {
+			if (bench_measure_case(bc, bench_table8[r].dims, &run, reps, &m[k], err, sizeof(err)) < 0) {
 				fprintf(stderr, "snn bench: %s\n", err);
 				return 1;
 			}
 			if (o->tsv) {
 				char dims[64];
-				dims_text(dims, sizeof(dims), table8[r].dims, bc->n_dims);
+				bench_dims_text(dims, sizeof(dims), bench_table8[r].dims, bc->n_dims);
 				fprintf(o->tsv, "%s\t%s\t%s\t%s\t%d\t%llu\t%llu\t%llu\t%u\t%u\t%.9f\t%.9f\t%.9f\t%.9f\t%.9f\n",
 					bc->name, dims, nets[k], "virtual", m[k].reps,
 					(unsigned long long)m[k].bytes,
@@ -279,10 +274,10 @@ static int run_paper(struct bench_out *o, const struct cli_run *base, int reps)
 			}
 		}
 		struct bench_inst inst = { .bc = bc };
-		memcpy(inst.dims, table8[r].dims, sizeof(inst.dims));
+		memcpy(inst.dims, bench_table8[r].dims, sizeof(inst.dims));
 		char key[64], dims[64];
 		bc->paper_dims(&inst, key, sizeof(key));
-		dims_text(dims, sizeof(dims), table8[r].dims, bc->n_dims);
+		bench_dims_text(dims, sizeof(dims), bench_table8[r].dims, bc->n_dims);
 		const struct paper_row *pc = paper_find(8, bc->paper_item, key, 1, "comm");
 		const struct paper_row *pl = paper_find(8, bc->paper_item, key, 1, "lan_time");
 		const struct paper_row *pw = paper_find(8, bc->paper_item, key, 1, "wan_time");
@@ -451,7 +446,7 @@ int bench_main(int argc, char **argv)
 	if (paper) {
 		status = run_paper(&o, &run, (int)reps);
 	} else {
-		const struct bench_case *bc = find_case(pos[0]);
+		const struct bench_case *bc = bench_find_case(pos[0]);
 		if (!bc) {
 			fprintf(stderr, "snn bench: unknown protocol '%s'; accepted:", pos[0]);
 			for (int k = 0; bench_cases[k]; k++)
@@ -479,7 +474,7 @@ int bench_main(int argc, char **argv)
 			goto out;
 		}
 		char text[64];
-		dims_text(text, sizeof(text), dims, bc->n_dims);
+		bench_dims_text(text, sizeof(text), dims, bc->n_dims);
 		print_row(&o, bc, text, run.network, &run, &m, m.formula_bytes, m.paper_rounds);
 		if (m.bytes != m.formula_bytes)
 			status = 1;

@@ -75,6 +75,20 @@ extern const struct bench_case bench_case_division;
 
 int bench_main(int argc, char **argv);
 
+/* The case named name, or NULL. */
+const struct bench_case *bench_find_case(const char *name);
+
+/* "784x128x10". */
+void bench_dims_text(char *buf, size_t len, const size_t *dims, size_t n);
+
+/* The rows of the paper's Table 8, in its order. */
+struct bench_table8_row {
+	const char *name;            /* case name */
+	size_t dims[BENCH_MAX_DIMS]; /* its dimensions */
+};
+extern const struct bench_table8_row bench_table8[];
+extern const size_t bench_table8_rows;
+
 /* Prepare inst of case bc with dims; verify once, then time reps runs under run. */
 int bench_measure_case(const struct bench_case *bc, const size_t *dims, const struct cli_run *run,
 		       int reps, struct bench_measure *out, char *err, size_t len);

@@ -11,16 +11,23 @@ static const struct paper_row rows[] = {
 #undef PAPER_ROW
 };
 
-const struct paper_row *paper_find(int table, const char *item, const char *dims, int batch,
-				   const char *metric)
+const struct paper_row *paper_find_epochs(int table, const char *item, const char *dims, int batch,
+					  int epochs, const char *metric)
 {
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct paper_row *r = &rows[i];
 		if (r->table == table && strcmp(r->item, item) == 0 && strcmp(r->dims, dims) == 0 &&
-		    (batch == 0 || r->batch == batch) && strcmp(r->metric, metric) == 0)
+		    (batch == 0 || r->batch == batch) && (epochs == 0 || r->epochs == epochs) &&
+		    strcmp(r->metric, metric) == 0)
 			return r;
 	}
 	return NULL;
+}
+
+const struct paper_row *paper_find(int table, const char *item, const char *dims, int batch,
+				   const char *metric)
+{
+	return paper_find_epochs(table, item, dims, batch, 0, metric);
 }
 
 double paper_value(const struct paper_row *row)

@@ -19,6 +19,10 @@ struct paper_row {
 const struct paper_row *paper_find(int table, const char *item, const char *dims, int batch,
 				   const char *metric);
 
+/* The same with the number of epochs (Tables 3-5; 0 matches any). */
+const struct paper_row *paper_find_epochs(int table, const char *item, const char *dims, int batch,
+					  int epochs, const char *metric);
+
 double paper_value(const struct paper_row *row);
 
 /* Decimal places of the printed value ("0.0032" -> 4). */

@@ -5,6 +5,7 @@
 
 #include "bench.h"
 #include "eval.h"
+#include "repro.h"
 #include "snn_config.h"
 #include "snn_git.h"
 #include "train.h"
@@ -18,6 +19,7 @@ struct command {
 static int help_main(int argc, char **argv);
 
 static const struct command commands[] = {
+	{ "repro", repro_main, "the paper's Tables 3-8 measured here beside the published figures" },
 	{ "bench", bench_main, "verify and measure a protocol; --paper prints Table 8 beside ours" },
 	{ "eval", eval_main, "run one protocol on your own values; --views shows what each party saw" },
 	{ "train", train_main, "train a network on MNIST securely; checkpoints, --resume" },
