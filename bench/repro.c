@@ -34,7 +34,7 @@ struct level {
 
 static const struct level levels[] = {
 	{ "quick", 1, 1, 1, 1 },
-	{ "default", 1, 4, 10, 10 },
+	{ "default", 1, 10, 10, 10 },
 	{ "full", 10, 10, 10, 10 },
 };
 
@@ -668,7 +668,7 @@ static void usage(FILE *out)
 		"  --tables LIST   comma-separated from 3,4,5,6,7,8,speed, or all (default)\n"
 		"  --quick         one iteration per figure (about a minute)\n"
 		"  --full          the paper's protocol: 10 runs of 10 iterations (within an hour)\n"
-		"                  (default: 1 run of 4 training / 10 inference iterations, about 10 min)\n"
+		"                  (default: 1 run of 10 iterations per figure, a few minutes)\n"
 		"  --out DIR       where repro.tsv goes (default results)\n"
 		"  --no-tsv        write no file\n"
 		"  --json          one JSON object per row on stdout instead of the tables\n"
