@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "netrun.h"
 #include "paper.h"
+#include "plot.h"
 #include "report.h"
 
 #define MNIST_TRAIN 60000 /* samples per epoch */
@@ -670,7 +671,9 @@ static void usage(FILE *out)
 		"  --full          the paper's protocol: 10 runs of 10 iterations (within an hour)\n"
 		"                  (default: 1 run of 10 iterations per figure, a few minutes)\n"
 		"  --out DIR       where repro.tsv goes (default results)\n"
-		"  --no-tsv        write no file\n"
+		"  --no-tsv        write no file (and no plots)\n"
+		"  --no-plots      no figures (default: DIR/plots/table7, table7-comm, table8 .png\n"
+		"                  and .svg when gnuplot is installed)\n"
 		"  --json          one JSON object per row on stdout instead of the tables\n"
 		"  --quiet         no progress on stderr\n"
 		"  --seed N        seed of every key and input (default 1)\n"
@@ -742,6 +745,41 @@ static int write_tsv(struct repro *R, const char *dir, const struct report_meta 
 	return 0;
 }
 
+/* The figures of repro.tsv into DIR/plots/ (when gnuplot is there). */
+static void render_plots(const struct repro *R, const char *dir, unsigned mask)
+{
+	static const struct {
+		unsigned table_bit;
+		const char *script, *name;
+	} figs[] = {
+		{ 1u << 5, "repro-table8", "table8" },
+		{ 1u << 4, "repro-table7", "table7" },
+		{ 1u << 4, "repro-table7-comm", "table7-comm" },
+	};
+	if (!plot_available()) {
+		fprintf(stderr, "snn repro: gnuplot not found: plots skipped\n");
+		return;
+	}
+	char pdir[4096], in[4200];
+	snprintf(pdir, sizeof(pdir), "%s/plots", dir);
+	snprintf(in, sizeof(in), "%s/repro.tsv", dir);
+	if (mkdir(pdir, 0777) < 0 && errno != EEXIST) {
+		fprintf(stderr, "snn repro: cannot create '%s': %s; plots skipped\n", pdir,
+			strerror(errno));
+		return;
+	}
+	for (size_t k = 0; k < sizeof(figs) / sizeof(figs[0]); k++) {
+		if (!(mask & figs[k].table_bit))
+			continue;
+		char out[4400], err[512];
+		snprintf(out, sizeof(out), "%s/%s", pdir, figs[k].name);
+		if (plot_render(figs[k].script, in, out, NULL, err, sizeof(err)) < 0)
+			fprintf(stderr, "snn repro: plot %s: %s\n", figs[k].name, err);
+		else if (!R->quiet)
+			fprintf(stderr, "snn repro: wrote %s.png, .svg\n", out);
+	}
+}
+
 int repro_main(int argc, char **argv)
 {
 	static struct repro R; /* large: the rows and measurements */
@@ -750,7 +788,7 @@ int repro_main(int argc, char **argv)
 	R.lv = &levels[1];
 	unsigned mask = 0x7F;
 	const char *out_dir = "results";
-	int no_tsv = 0;
+	int no_tsv = 0, no_plots = 0;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -776,6 +814,8 @@ int repro_main(int argc, char **argv)
 			R.quiet = 1;
 		} else if (strcmp(a, "--no-tsv") == 0) {
 			no_tsv = 1;
+		} else if (strcmp(a, "--no-plots") == 0) {
+			no_plots = 1;
 		} else if (cli_is(a, "--tables")) {
 			const char *v = cli_value("repro", argc, argv, &i);
 			if (!v || parse_tables(v, &mask) < 0)
@@ -811,7 +851,11 @@ int repro_main(int argc, char **argv)
 		print_notes(&R);
 		printf("Measured in %.0f s.\n", took);
 	}
-	if (!no_tsv && write_tsv(&R, out_dir, &meta) < 0)
-		return 1;
+	if (!no_tsv) {
+		if (write_tsv(&R, out_dir, &meta) < 0)
+			return 1;
+		if (!no_plots)
+			render_plots(&R, out_dir, mask);
+	}
 	return R.mismatches ? 1 : 0;
 }
