@@ -78,10 +78,11 @@ static void pc_reveal_generic(uint8_t *beta, const zp_t *d0, const zp_t *d1, siz
 	}
 }
 
-/* ---- AVX-512 kernels (BW for byte arithmetic, VBMI for byte permutes) ---- */
+/* ---- AVX-512 kernels (BW for byte arithmetic, VBMI for byte permutes, VL for
+ * the 256- and 128-bit ones) ---- */
 
 #if ZP_HAVE_AVX512
-#define TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi")))
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vbmi,avx512vl")))
 
 TARGET static inline __m512i vadd67(__m512i a, __m512i b)
 {
@@ -193,8 +194,8 @@ static int cpu_has_avx512_vbmi(void)
 	unsigned a, b, c, d;
 	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
 		return 0;
-	int f = (b >> 16) & 1, bw = (b >> 30) & 1, vbmi = (c >> 1) & 1;
-	if (!(f && bw && vbmi))
+	int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vbmi = (c >> 1) & 1;
+	if (!(f && bw && vl && vbmi))
 		return 0;
 	/* The OS must save the zmm state (XCR0 bits 1, 2, 5, 6, 7). */
 	if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1))
@@ -343,60 +344,200 @@ static void permutations_generic(uint8_t *perm, const uint16_t *rnd, size_t m, s
 }
 
 #if ZP_HAVE_AVX512
-/* The same permutations without a chain of swaps through memory.
+/* The same permutations with the array in a register: each swap is one byte
+ * permute (vpermb) of the positions, and 8 permutations run side by side so
+ * that their permutes overlap.
  *
- * Let V(m) be the value at position m just before step m (step 0: the end).
- * Position m was last written by the smallest step m' > m with j_m' = m,
- * which moved V(m') there; if no step did, V(m) = m. So V is the root of
- * the chain m -> m' -> ..., found by pointer jumping (6 doublings: chains
- * are shorter than 64). Step k then fixes a[k] = the value at j_k, which is
- * V(prev) for prev the smallest step > k with the same target j_k, or j_k
- * itself if there is none; for j_k = k that is V(k). One scan over the
- * steps, k = 63 down to 0 (j_0 = 0), gives both: prev[k] = last[j_k],
- * last[j_k] = k, with last[p] = 64 + p for "none". A self-step j_k = k
- * leaves last[k] = k, a root, but no chain reaches k (only a step k could
- * point to it), so V(k) is read through prev[k] only. */
-/* The scan of one permutation, 8 steps per 64-bit word of draws; prev
- * collects in a register. */
-__attribute__((noinline)) static void scan(uint8_t *restrict last, uint8_t *restrict prev,
-					   const uint8_t *restrict jr)
+ * The index vector of a swap comes from a small table because the register
+ * holds the array in a rotating frame: before step k, lane i holds position
+ * (i - (63 - k)) mod 64, so position k is always lane 63 and j_k is lane
+ * q = j_k + 63 - k. Row q of step64 swaps lanes 63 and q and then rotates up
+ * by one lane (lane i takes lane i - 1), which gives the frame of step k - 1.
+ * The positions already fixed collect in the low lanes, in order: after step
+ * 32, lanes 0..31 hold positions 32..63 and lanes 32..63 positions 0..31.
+ * Steps 31..16 then run on that upper half alone (256 bits, step32, frame
+ * offset 31 - k), and steps 15..0 on the 16 positions still moving (128
+ * bits, offset 15 - k; step 0 is j_0 = 0, a plain rotation that leaves
+ * position i in lane i), two steps per permute (pair16[16 q + q'] is row q
+ * of step16 followed by row q'). Narrower permutes cost less. The loads of
+ * the table rows limit the speed, so their byte offsets are computed ahead
+ * and read four at a time. */
+
+/* Entry i of row q of the step table of a W-lane register: lane 0 takes
+ * lane q, lane q + 1 takes lane W - 1, any other lane i takes lane i - 1. */
+#define STEP(W, q, i) (uint8_t)((i) == 0 ? (q) : (i) == (q) + 1 ? (W) - 1 : (i) - 1)
+#define STEP8(W, q, i)                                                                      \
+	STEP(W, q, i), STEP(W, q, (i) + 1), STEP(W, q, (i) + 2), STEP(W, q, (i) + 3),       \
+		STEP(W, q, (i) + 4), STEP(W, q, (i) + 5), STEP(W, q, (i) + 6),              \
+		STEP(W, q, (i) + 7)
+#define ROW32(q) { STEP8(32, q, 0), STEP8(32, q, 8), STEP8(32, q, 16), STEP8(32, q, 24) }
+#define ROW64(q)                                                                            \
+	{ STEP8(64, q, 0),  STEP8(64, q, 8),  STEP8(64, q, 16), STEP8(64, q, 24),           \
+	  STEP8(64, q, 32), STEP8(64, q, 40), STEP8(64, q, 48), STEP8(64, q, 56) }
+#define ROWS8(R, q)                                                                         \
+	R(q), R((q) + 1), R((q) + 2), R((q) + 3), R((q) + 4), R((q) + 5), R((q) + 6),       \
+		R((q) + 7)
+/* Two 16-lane steps, row q then row q2: entry i is entry STEP(16, q2, i) of row q. */
+#define PAIR(q, q2, i) STEP(16, q, STEP(16, q2, i))
+#define PAIR8(q, q2, i)                                                                     \
+	PAIR(q, q2, i), PAIR(q, q2, (i) + 1), PAIR(q, q2, (i) + 2), PAIR(q, q2, (i) + 3),   \
+		PAIR(q, q2, (i) + 4), PAIR(q, q2, (i) + 5), PAIR(q, q2, (i) + 6),           \
+		PAIR(q, q2, (i) + 7)
+#define PROW(q, q2) { PAIR8(q, q2, 0), PAIR8(q, q2, 8) }
+#define PROWS(q)                                                                            \
+	PROW(q, 0), PROW(q, 1), PROW(q, 2), PROW(q, 3), PROW(q, 4), PROW(q, 5), PROW(q, 6), \
+		PROW(q, 7), PROW(q, 8), PROW(q, 9), PROW(q, 10), PROW(q, 11), PROW(q, 12),  \
+		PROW(q, 13), PROW(q, 14), PROW(q, 15)
+
+static const uint8_t step64[64][64] __attribute__((aligned(64))) = {
+	ROWS8(ROW64, 0),  ROWS8(ROW64, 8),  ROWS8(ROW64, 16), ROWS8(ROW64, 24),
+	ROWS8(ROW64, 32), ROWS8(ROW64, 40), ROWS8(ROW64, 48), ROWS8(ROW64, 56),
+};
+static const uint8_t step32[32][32] __attribute__((aligned(32))) = {
+	ROWS8(ROW32, 0), ROWS8(ROW32, 8), ROWS8(ROW32, 16), ROWS8(ROW32, 24),
+};
+static const uint8_t pair16[16 * 16][16] __attribute__((aligned(16))) = {
+	PROWS(0),  PROWS(1),  PROWS(2),  PROWS(3),  PROWS(4),  PROWS(5),  PROWS(6),  PROWS(7),
+	PROWS(8),  PROWS(9),  PROWS(10), PROWS(11), PROWS(12), PROWS(13), PROWS(14), PROWS(15),
+};
+#undef PROWS
+#undef PROW
+#undef PAIR8
+#undef PAIR
+#undef ROWS8
+#undef ROW64
+#undef ROW32
+#undef STEP8
+#undef STEP
+
+enum { SIDE = 8 }; /* permutations run side by side */
+
+/* Field u (0..3) of four 16-bit offsets read at once. */
+static inline unsigned field(uint64_t w, int u)
 {
+	return (unsigned)(w >> 16 * u) & 0xFFFF;
+}
+
+/* m permutations (m x 64) from the j of their steps (m x 64: j of step
+ * 63 - t at [t], 0 at [63]). */
+TARGET static void fisher_yates_avx512(uint8_t *perm, const uint8_t *jr, size_t m)
+{
+	/* Per permutation, byte offsets of the table rows: [t] for the steps
+	 * t = 0..31 (step64) and 32..47 (step32), [48 + p] for the pairs of steps
+	 * 48 + 2p, 49 + 2p (pair16). Rows of SIDE, the last padded with j = 0. */
+	uint16_t o[PERM_CHUNK + SIDE][56];
+	/* q - j of step t = 63 - k: the frame offset 63 - k, 31 - k or 15 - k. */
+	uint8_t ov[64];
+	for (int t = 0; t < 64; t++)
+		ov[t] = (uint8_t)(t < 32 ? t : t < 48 ? t - 32 : t - 48);
+	const __m512i off = _mm512_loadu_si512(ov);
+	const __m512i row64 = _mm512_set1_epi16(6); /* log2 of the row sizes */
+	const __m512i row32 = _mm512_set1_epi16(5);
+	const __m512i low = _mm512_set1_epi16(0xFF);
+	size_t m_side = (m + SIDE - 1) / SIDE * SIDE;
+	for (size_t e = 0; e < m_side; e++) {
+		__m512i j = e < m ? _mm512_loadu_si512(jr + e * 64) : _mm512_setzero_si512();
+		__m512i q = _mm512_add_epi8(j, off);
+		__m512i q0 = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(q));
+		__m512i q1 = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(q, 1));
+		/* As 16-bit words, word 24 + p of q holds the pair p. */
+		__m512i pq = _mm512_or_si512(_mm512_slli_epi16(_mm512_and_si512(q, low), 8),
+					     _mm512_slli_epi16(_mm512_srli_epi16(q, 8), 4));
+		_mm512_storeu_si512(o[e], _mm512_sllv_epi16(q0, row64));
+		_mm256_storeu_si256((__m256i *)(o[e] + 32),
+				    _mm512_castsi512_si256(_mm512_sllv_epi16(q1, row32)));
+		_mm_storeu_si128((__m128i *)(o[e] + 48), _mm512_extracti32x4_epi32(pq, 3));
+	}
+
+	const char *t64 = (const char *)step64, *t32 = (const char *)step32;
+	const char *t16 = (const char *)pair16;
+	uint8_t spare[64]; /* output of the padding lanes */
+	for (size_t e0 = 0; e0 < m; e0 += SIDE) {
+		uint16_t(*og)[56] = o + e0;
+		uint8_t *out[SIDE];
+		__m512i a[SIDE];
+		__m256i b[SIDE];
+		__m128i c[SIDE];
 #pragma GCC unroll 8
-	for (int w = 0; w < 8; w++) {
-		uint64_t jw, pw = 0;
-		memcpy(&jw, jr + 8 * w, 8);
-#pragma GCC unroll 8
-		for (int b = 0; b < 8; b++) {
-			unsigned p = (unsigned)(jw >> (8 * b)) & 0xFF;
-			pw = pw << 8 | last[p];
-			last[p] = (uint8_t)(63 - 8 * w - b);
+		for (int g = 0; g < SIDE; g++) {
+			out[g] = e0 + (size_t)g < m ? perm + (e0 + (size_t)g) * 64 : spare;
+			/* Step 63 on the identity is its index vector. */
+			a[g] = _mm512_load_si512(t64 + og[g][0]);
 		}
-		/* Byte i of pw belongs to step k = 56 - 8w + i. */
-		memcpy(prev + 56 - 8 * w, &pw, 8);
+		/* Steps 62..32, all 64 positions. */
+		for (int t = 0; t < 32; t += 4) {
+			uint64_t w[SIDE];
+#pragma GCC unroll 8
+			for (int g = 0; g < SIDE; g++)
+				memcpy(&w[g], og[g] + t, sizeof(w[g]));
+#pragma GCC unroll 4
+			for (int u = t == 0; u < 4; u++)
+#pragma GCC unroll 8
+				for (int g = 0; g < SIDE; g++)
+					a[g] = _mm512_permutexvar_epi8(
+						_mm512_load_si512(t64 + field(w[g], u)), a[g]);
+		}
+#pragma GCC unroll 8
+		for (int g = 0; g < SIDE; g++) {
+			_mm256_storeu_si256((__m256i *)(out[g] + 32), _mm512_castsi512_si256(a[g]));
+			b[g] = _mm512_extracti64x4_epi64(a[g], 1);
+		}
+		/* Steps 31..16 on positions 0..31. */
+		for (int t = 32; t < 48; t += 4) {
+			uint64_t w[SIDE];
+#pragma GCC unroll 8
+			for (int g = 0; g < SIDE; g++)
+				memcpy(&w[g], og[g] + t, sizeof(w[g]));
+#pragma GCC unroll 4
+			for (int u = 0; u < 4; u++)
+#pragma GCC unroll 8
+				for (int g = 0; g < SIDE; g++)
+					b[g] = _mm256_permutexvar_epi8(
+						_mm256_load_si256(
+							(const __m256i *)(t32 + field(w[g], u))),
+						b[g]);
+		}
+#pragma GCC unroll 8
+		for (int g = 0; g < SIDE; g++) {
+			_mm_storeu_si128((__m128i *)(out[g] + 16), _mm256_castsi256_si128(b[g]));
+			c[g] = _mm256_extracti128_si256(b[g], 1);
+		}
+		/* Steps 15..0 on positions 0..15, two at a time. */
+		for (int t = 48; t < 56; t += 4) {
+			uint64_t w[SIDE];
+#pragma GCC unroll 8
+			for (int g = 0; g < SIDE; g++)
+				memcpy(&w[g], og[g] + t, sizeof(w[g]));
+#pragma GCC unroll 4
+			for (int u = 0; u < 4; u++)
+#pragma GCC unroll 8
+				for (int g = 0; g < SIDE; g++)
+					c[g] = _mm_shuffle_epi8(
+						c[g], _mm_load_si128(
+							      (const __m128i *)(t16 + field(w[g], u))));
+		}
+#pragma GCC unroll 8
+		for (int g = 0; g < SIDE; g++)
+			_mm_storeu_si128((__m128i *)out[g], c[g]);
 	}
 }
 
 TARGET static void permutations_avx512(uint8_t *perm, const uint16_t *rnd, size_t m,
 				       struct prg *g)
 {
-	uint8_t jr[PERM_CHUNK * 64];   /* m x 64: j of step 63 - t at [t], 0 at [63] */
-	uint8_t last[PERM_CHUNK * 64]; /* m x 64: latest step targeting p, or 64 + p */
-	uint8_t prev[PERM_CHUNK * 64]; /* m x 64: see above, per step k */
-	uint64_t reject[PERM_CHUNK];   /* m: bit t set if draw t must be redrawn */
+	uint8_t jr[PERM_CHUNK * 64]; /* m x 64: j of step 63 - t at [t], 0 at [63] */
+	uint64_t reject[PERM_CHUNK]; /* m: bit t set if draw t must be redrawn */
 	uint16_t sv[64], tv[64];
-	uint8_t even[64], id[64], none[64];
+	uint8_t even[64];
 	for (int t = 0; t < 64; t++) {
 		unsigned s = t < 63 ? 64u - (unsigned)t : 1u; /* lane 63: j_0 = 0 */
 		sv[t] = (uint16_t)s;
 		tv[t] = lemire_thr[s];
 		even[t] = (uint8_t)(2 * t);
-		id[t] = (uint8_t)t;
-		none[t] = (uint8_t)(64 + t);
 	}
 	const __m512i s0 = _mm512_loadu_si512(sv), s1 = _mm512_loadu_si512(sv + 32);
 	const __m512i t0 = _mm512_loadu_si512(tv), t1 = _mm512_loadu_si512(tv + 32);
-	const __m512i pack = _mm512_loadu_si512(even), vid = _mm512_loadu_si512(id);
-	const __m512i vnone = _mm512_loadu_si512(none);
+	const __m512i pack = _mm512_loadu_si512(even);
 
 	/* Draws: 63 multiply-shifts per permutation, 32 at a time. */
 	uint64_t any = 0;
@@ -409,7 +550,6 @@ TARGET static void permutations_avx512(uint8_t *perm, const uint16_t *rnd, size_
 		__m512i j = _mm512_permutex2var_epi8(_mm512_mulhi_epu16(r0, s0), pack,
 						     _mm512_mulhi_epu16(r1, s1));
 		_mm512_storeu_si512(jr + e * 64, j);
-		_mm512_storeu_si512(last + e * 64, vnone);
 		reject[e] = (uint64_t)b0 | (uint64_t)b1 << 32;
 		any |= reject[e];
 	}
@@ -421,19 +561,7 @@ TARGET static void permutations_avx512(uint8_t *perm, const uint16_t *rnd, size_
 				jr[e * 64 + t] = (uint8_t)bounded(rnd[e * PERM_DRAWS + t],
 								  64u - (unsigned)t, g);
 			}
-
-	for (size_t e = 0; e < m; e++)
-		scan(last + e * 64, prev + e * 64, jr + e * 64);
-
-	/* V by pointer jumping, then a[k] = V[prev[k]] or prev[k] - 64. */
-	const __m512i low6 = _mm512_set1_epi8(63);
-	for (size_t e = 0; e < m; e++) {
-		__m512i v = _mm512_loadu_si512(last + e * 64);
-		for (int d = 0; d < 6; d++)
-			v = _mm512_permutexvar_epi8(v, v);
-		__m512i a = _mm512_permutex2var_epi8(v, _mm512_loadu_si512(prev + e * 64), vid);
-		_mm512_storeu_si512(perm + e * 64, _mm512_and_si512(a, low6));
-	}
+	fisher_yates_avx512(perm, jr, m);
 }
 #endif
 

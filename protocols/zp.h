@@ -4,7 +4,7 @@
  * comparison are 64 consecutive bytes, position k holding bit k (k = 0 is
  * the least significant bit), so one AVX-512 register holds a whole
  * comparison and a 64-bit ring value is directly a lane mask. Each kernel
- * has an AVX-512 (BW + VBMI) version and a portable one, chosen at run time;
+ * has an AVX-512 (BW, VBMI, VL) version and a portable one, chosen at run time;
  * both give identical bytes. */
 #ifndef SNN_PROTOCOLS_ZP_H
 #define SNN_PROTOCOLS_ZP_H
