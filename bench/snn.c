@@ -5,9 +5,11 @@
 
 #include "bench.h"
 #include "eval.h"
+#include "profile.h"
 #include "repro.h"
 #include "snn_config.h"
 #include "snn_git.h"
+#include "sweep.h"
 #include "train.h"
 
 struct command {
@@ -24,6 +26,8 @@ static const struct command commands[] = {
 	{ "eval", eval_main, "run one protocol on your own values; --views shows what each party saw" },
 	{ "train", train_main, "train a network on MNIST securely; checkpoints, --resume" },
 	{ "infer", train_infer_main, "secure inference with a trained model; confusion matrix" },
+	{ "profile", profile_main, "where a network's bytes and time go, per layer and protocol, beside the formulas" },
+	{ "sweep", sweep_main, "one network run re-timed over a grid of latencies and bandwidths: what bounds it" },
 	{ "help", help_main, "this text; snn <command> --help for a command's options" },
 };
 

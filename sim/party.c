@@ -93,6 +93,8 @@ int party_send(struct party *p, int to, const void *data, size_t n_bytes)
 	if (round > p->round)
 		p->round = round;
 	stats_on_send(&p->stats, to, n_bytes);
+	if (p->trace)
+		trace_on_send(p, to, n_bytes, round, hdr.arrival_ns);
 	return 0;
 }
 
@@ -112,6 +114,7 @@ int party_recv(struct party *p, int from, void *data, size_t n_bytes)
 	TRY(inject_fault(p, "receive from", from));
 
 	party_clock_update(p);
+	uint64_t wait_start_ns = p->now_ns; /* on the party's clock */
 	uint64_t wait_start = party_mono_ns();
 	struct channel_header hdr;
 	int rc = p->tr->ops->recv(p->tr, from, data, n_bytes, p->cfg->timeout_ns, &hdr);
@@ -141,6 +144,8 @@ int party_recv(struct party *p, int from, void *data, size_t n_bytes)
 	if (hdr.round > p->round)
 		p->round = hdr.round;
 	stats_on_recv(&p->stats, from, n_bytes, waited);
+	if (p->trace)
+		trace_on_recv(p, from, n_bytes, hdr.round, wait_start_ns, hdr.arrival_ns);
 	if (p->cfg->on_recv)
 		p->cfg->on_recv(p->cfg->on_recv_ctx, p, from, data, &hdr);
 	return 0;

@@ -26,6 +26,7 @@
 #include "netmodel.h"
 #include "prg.h"
 #include "stats.h"
+#include "trace.h"
 #include "transport.h"
 
 #define PARTY_COUNT 3
@@ -50,6 +51,7 @@ struct party {
 	uint64_t n_ops;                       /* send/recv calls so far (fault injection index) */
 	uint64_t fault_at;                    /* fail at this op index; UINT64_MAX: never */
 	struct stats stats;                   /* accounting */
+	struct trace_log *trace;              /* this party's event log; NULL: not recording */
 	struct arena arena;                   /* scratch memory */
 	void *user;                           /* for the code running on this party */
 	int err;                              /* first error code, 0 if none */

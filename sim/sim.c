@@ -40,6 +40,8 @@ static void *party_main(void *v)
 	struct party *p = &run->party[ta->id];
 
 	p->cpu_mark_ns = party_thread_cpu_ns();
+	if (p->trace)
+		trace_on_start(p);
 	stats_open_root(p);
 	int rc = run->fn(p, run->arg[ta->id]);
 	if (rc == 0 && p->err)
@@ -138,6 +140,8 @@ int sim_run(const struct sim_config *cfg, sim_fn fn, void *const args[PARTY_COUN
 	}
 	pthread_mutex_init(&run->lock, NULL);
 	derive_keys(run->party, cfg->seed);
+	if (cfg->trace)
+		trace_begin(cfg->trace, cfg);
 
 	int init_rc = 0;
 	for (int i = 0; i < PARTY_COUNT; i++) {
@@ -149,6 +153,7 @@ int sim_run(const struct sim_config *cfg, sim_fn fn, void *const args[PARTY_COUN
 		for (int k = 0; k < PARTY_COUNT; k++)
 			p->out_link[k] = cfg->net.link[i][k];
 		p->fault_at = (cfg->fault_party == i) ? cfg->fault_at : UINT64_MAX;
+		p->trace = trace_log_of(cfg->trace, i);
 		arena_init(&p->arena, cfg->arena_chunk_bytes);
 		if (stats_init(&p->stats) < 0)
 			init_rc = ERROR_NOMEM;

@@ -21,6 +21,7 @@
 #include "netmodel.h"
 #include "party.h"
 #include "stats.h"
+#include "trace.h"
 
 enum sim_clock {
 	SIM_CLOCK_VIRTUAL = 0, /* simulated per-party clocks (default) */
@@ -42,6 +43,9 @@ struct sim_config {
 	void (*on_recv)(void *ctx, const struct party *p, int from, const void *data,
 			const struct channel_header *hdr);
 	void *on_recv_ctx;        /* passed to on_recv */
+	/* Record the run's events into this trace (trace.h; sim_run clears it
+	 * first). NULL (default): off, no cost. One run at a time per trace. */
+	struct trace *trace;
 };
 
 struct sim_party_result {

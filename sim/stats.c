@@ -95,6 +95,8 @@ void stats_push(struct party *p, const char *name)
 	party_clock_update(p);
 	node_open(p, &s->nodes[idx]);
 	s->stack[s->depth++] = idx;
+	if (p->trace)
+		trace_on_scope(p, TRACE_OPEN, idx);
 }
 
 static void node_close(struct party *p, struct stats_node *n)
@@ -120,18 +122,24 @@ void stats_pop(struct party *p)
 		return; /* a dropped push that re-pushed its parent */
 	party_clock_update(p);
 	node_close(p, &s->nodes[idx]);
+	if (p->trace)
+		trace_on_scope(p, TRACE_CLOSE, idx);
 }
 
 void stats_open_root(struct party *p)
 {
 	party_clock_update(p);
 	node_open(p, &p->stats.nodes[0]);
+	if (p->trace)
+		trace_on_scope(p, TRACE_OPEN, 0);
 }
 
 void stats_close_root(struct party *p)
 {
 	party_clock_update(p);
 	node_close(p, &p->stats.nodes[0]);
+	if (p->trace)
+		trace_on_scope(p, TRACE_CLOSE, 0);
 }
 
 void stats_on_send(struct stats *s, int to, uint64_t n_bytes)

@@ -94,5 +94,93 @@ else
 fi
 rm -rf "$views" "${TMPDIR:-/tmp}/snn-cli-$$.txt"
 
+# snn sweep: one run re-timed over a latency x bandwidth grid
+expect 2 "--net is required" -- sweep
+expect 2 "--latency: '5': missing unit" -- sweep --net A --latency 5
+expect 2 "needs A < B" -- sweep --net A --latency 10ms..1ms
+expect 2 "needs at least 2 points" -- sweep --net A --latency 1ms..10ms:1
+expect 2 "ambiguous unit" -- sweep --net A --bandwidth 10Mb/s
+expect 2 "must be finite" -- sweep --net A --bandwidth inf..1GB/s
+expect 2 "points after ':': expected an integer from 1 to 64" -- sweep --net A --latency 1ms..2ms:0
+expect 2 "unknown option '--bogus'" -- sweep --net A --bogus
+expect 2 "must be a power of two" -- sweep --net A --train --batch 3
+expect 0 "equal to the run" -- sweep --net A --latency 1ms..10ms:2 --bandwidth 10MB/s --network paper-lan
+expect 0 '"bound":"latency"' -- sweep --net A --latency 29ms --bandwidth inf --json
+sweep_tsv="${TMPDIR:-/tmp}/snn-cli-sweep-$$.tsv"
+expect 0 "bandwidth-bound" -- sweep --net A --train --latency 0.1ms..10ms:3 --bandwidth 1MB/s..1GB/s:2 --tsv "$sweep_tsv"
+if grep -q '^# seed: 1$' "$sweep_tsv" &&
+	grep -q '^net	batch	mode	latency_ms	bandwidth_MBps	sim_s	compute_s	latency_s	transfer_s	bound$' "$sweep_tsv" &&
+	[ "$(grep -c '^A	1	train	' "$sweep_tsv")" = 6 ]; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: snn sweep --tsv did not write the metadata, the header and 6 rows"
+fi
+rm -f "$sweep_tsv"
+
+# snn profile: the tree beside the formulas, bad input, the TSV tables and the trace.
+expect 0 "formula check: measured bytes equal the formula at all" -- profile --net A-bench --batch 1
+expect 0 "whole run: 2100984 bytes" -- profile --net A-bench --batch 1
+expect 0 "Table 7, network A, batch 1: 2.1 MB published" -- profile --net A-bench --batch 1
+expect 0 "layer2 relu 128" -- profile --net A-bench --batch 1
+expect 0 '"mismatches":0' -- profile --net A-bench --batch 2 --json
+expect 0 "backward" -- profile --net A --train --batch 4 --iters 2
+expect 2 "--net is required" -- profile
+expect 2 "not a built-in network" -- profile --net Q
+expect 2 "--batch: expected an integer from 1" -- profile --net A --batch 0
+expect 2 "--network" -- profile --net A --network paper-moon
+expect 2 "must be a power of two" -- profile --net A --train --batch 3
+expect 2 "unknown option '--bogus'" -- profile --net A --bogus
+expect 2 "--tsv: cannot write" -- profile --net A --tsv /nonexistent/dir/x.tsv
+expect 2 "--trace: cannot write" -- profile --net A --trace /nonexistent/dir/x.json
+prof="${TMPDIR:-/tmp}/snn-cli-profile-$$"
+expect 0 "formula check" -- profile --net B-bench --tsv "$prof.tsv" --trace "$prof.json"
+if grep -q '^# seed: 1$' "$prof.tsv" &&
+	grep -q '^path	phase	layer	layer_desc	protocol	depth	calls	bytes	formula_bytes	diff_bytes	msgs	rounds	paper_rounds	cpu_p0_s	cpu_p1_s	cpu_p2_s	wait_s	sim_s	wall_s	formula$' "$prof.tsv" &&
+	grep -q '^forward/layer2/maxpool	forward	2	maxpool 2x2 24x24x16	maxpool	3	1	5142528	5142528	0	' "$prof.tsv" &&
+	grep -q '^layer	protocol	bytes	phase$' "$prof-comm.tsv" &&
+	grep -q '^L1 conv 5x5x16	matmul	310528	forward$' "$prof-comm.tsv" &&
+	grep -q '"traceEvents"' "$prof.json"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: snn profile --tsv/--trace did not write the tree, the communication table and the trace"
+fi
+rm -f "$prof.tsv" "$prof-comm.tsv" "$prof.json"
+
+# plots/: every figure script renders its sample input to a PNG and an SVG,
+# and a missing or data-less input stops the script with a message naming
+# the file (skipped without gnuplot).
+plots_dir=$(cd "$(dirname "$0")/../plots" && pwd)
+if command -v gnuplot >/dev/null; then
+	pout=$(mktemp -d)
+	"$plots_dir/render.sh" "$pout" >/dev/null 2>"$pout/log"
+	for f in repro-table8 repro-table7 repro-table7-comm comm-A comm-C sweep sweep-bound train; do
+		if [ "$(head -c 8 "$pout/$f.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] &&
+			grep -q '</svg>' "$pout/$f.svg" 2>/dev/null; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			printf 'FAIL: plots/render.sh did not write %s.png and %s.svg:\n%s\n' "$f" "$f" "$(tail -5 "$pout/log")"
+		fi
+	done
+	printf '# no rows\nepoch\tloss\ttrain_acc\ttest_acc\n' >"$pout/empty.tsv"
+	printf 'epoch\tloss\n1\t0.5\n' >"$pout/cols.tsv"
+	for c in "no-such.tsv:is missing, unreadable or has no data rows" \
+		"empty.tsv:is missing, unreadable or has no data rows" \
+		"cols.tsv:has no column 'train_acc'"; do
+		out=$(gnuplot -e "in='$pout/${c%%:*}'; out='$pout/x'" "$plots_dir/train.gp" 2>&1)
+		if [ $? != 0 ] && grep -qF -- "'$pout/${c%%:*}' ${c#*:}" <<<"$out"; then
+			pass=$((pass + 1))
+		else
+			fail=$((fail + 1))
+			printf 'FAIL: plots/train.gp on %s: expected an error "%s"; got:\n%s\n' "${c%%:*}" "${c#*:}" "$out"
+		fi
+	done
+	rm -rf "$pout"
+else
+	echo "cli: gnuplot not found: plot checks skipped"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -2,9 +2,10 @@
  *
  * Criterion 2.4.1 cannot start under TSan (its inheritable arena and TSan's
  * address reservations collide), so this plain program drives the code that
- * runs on several threads: channels between threads, full protocol runs,
- * failures at every message, the real clock, early finish and timeouts. It
- * prints "tsan_runtime: N passed, N failed" and exits non-zero on failure.
+ * runs on several threads: channels between threads, full protocol runs (one
+ * recording an event trace), failures at every message, the real clock,
+ * early finish and timeouts. It prints "tsan_runtime: N passed, N failed"
+ * and exits non-zero on failure.
  * It runs in every build; the TSan build runs only it. */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "ring_gemm.h"
 #include "share.h"
 #include "sim.h"
+#include "trace.h"
 
 static int passed, failed;
 
@@ -252,6 +254,47 @@ static void faults_at_every_message(void)
 	}
 }
 
+/* ---- event trace: each party appends to its own log ---- */
+
+static void trace_across_threads(void)
+{
+	uint64_t s = 13;
+	size_t n = 200;
+	ring_t *x = alloc(n);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (rnd(&s) & ((1ull << 40) - 1)) - (1ull << 39);
+	struct run_arg a = { .n = n, .op = 1 };
+	for (int j = 0; j < 2; j++) {
+		a.in[j] = alloc(n);
+		a.out[j] = alloc(n);
+	}
+	share(&s, x, a.in[0], a.in[1], n);
+	void *args[3] = { &a, &a, &a };
+	struct trace *t = NULL;
+	CHECK(trace_create(&t) == 0, "trace_create");
+	struct sim_config cfg;
+	cfg_default(&cfg, 6);
+	char err[256];
+	CHECK(netmodel_parse(&cfg.net, "paper-lan", err, sizeof(err)) == 0, "%s", err);
+	cfg.trace = t;
+	struct sim_result res;
+	CHECK(sim_run(&cfg, run_fn, args, &res) == 0, "traced drelu run: %s", res.message);
+	struct trace_timing tm;
+	CHECK(trace_retime(t, &cfg.net, cfg.cpu_scale, &tm) == 0 && tm.total_ns == res.sim_ns,
+	      "trace re-timed under its own model gives the run's time");
+	FILE *f = fopen("/dev/null", "w");
+	CHECK(f && trace_write_chrome(t, f) == 0, "chrome trace written");
+	if (f)
+		fclose(f);
+	sim_result_finish(&res);
+	trace_destroy(t);
+	for (int j = 0; j < 2; j++) {
+		free(a.in[j]);
+		free(a.out[j]);
+	}
+	free(x);
+}
+
 /* ---- clocks, early finish, timeout ---- */
 
 static int pingpong(struct party *p, void *v)
@@ -324,6 +367,7 @@ int main(void)
 	channel_between_threads();
 	protocols_across_threads();
 	faults_at_every_message();
+	trace_across_threads();
 	clocks_and_failures();
 	printf("tsan_runtime: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
