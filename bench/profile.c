@@ -845,6 +845,11 @@ static void tsv_comm(FILE *f, const struct profile *pr, const struct opts *o)
 	fprintf(f, "# snn profile --net %s --batch %llu --iters %llu%s\n", o->net_name,
 		(unsigned long long)o->batch, (unsigned long long)o->iters,
 		o->train ? " --train" : "");
+	profile_write_comm(f, pr);
+}
+
+void profile_write_comm(FILE *f, const struct profile *pr)
+{
 	fprintf(f, "# bytes sent by all parties per layer (as run) and top-level protocol; outside "
 		   "the forward phase the protocol is prefixed with the phase\n");
 	fprintf(f, "layer\tprotocol\tbytes\tphase\n");

@@ -49,6 +49,7 @@
 #define SNN_BENCH_PROFILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "nn_net.h"
@@ -139,6 +140,10 @@ void profile_finish(struct profile *pr);
 /* Formula entries of pr->model no party opened, in order: call with
  * k = 0, 1, ... until it returns NULL. */
 const struct profile_expect *profile_missing(const struct profile *pr, size_t k);
+
+/* The communication per layer (as run) and top-level protocol: a '#' line,
+ * then columns layer, protocol, bytes, phase (plots/comm-layers.gp). */
+void profile_write_comm(FILE *f, const struct profile *pr);
 
 /* `snn profile`: arguments after the command name. Exit status: 0, 1 (the
  * run failed, its output did not match the cleartext twin, or bytes differ

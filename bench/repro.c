@@ -14,6 +14,7 @@
 #include "netrun.h"
 #include "paper.h"
 #include "plot.h"
+#include "profile.h"
 #include "report.h"
 
 #define MNIST_TRAIN 60000 /* samples per epoch */
@@ -66,6 +67,7 @@ struct meas {
 
 struct repro {
 	const struct level *lv;
+	const char *comm_dir;   /* write comm-<net>.tsv of batch-128 inference here, or NULL */
 	struct cli_run run;
 	int json, quiet;
 	struct meas meas[MAX_MEAS];
@@ -99,6 +101,35 @@ const char *repro_match_name(int match)
 double repro_extrapolate_h(double iter_s, int epochs, int batch, int samples)
 {
 	return iter_s * epochs * ((double)samples / batch) / 3600.0;
+}
+
+/* comm-<net>.tsv (per layer and protocol) of a run, and its figure. */
+static void write_comm(struct repro *R, const struct nn_net *net, const struct netrun_spec *s,
+		       const struct netrun_result *res)
+{
+	struct profile pr;
+	if (profile_build(&pr, &res->res, net, s->batch, s->iters, s->train, s->frac) < 0) {
+		profile_finish(&pr);
+		fprintf(stderr, "snn repro: %s: no communication breakdown (out of memory)\n", net->name);
+		return;
+	}
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/comm-%s.tsv", R->comm_dir, net->name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		fprintf(stderr, "snn repro: cannot write '%s': %s\n", tmp, strerror(errno));
+		profile_finish(&pr);
+		return;
+	}
+	fprintf(f, "# snn repro: network %s, secure inference, batch %zu, %zu iteration(s); bytes of "
+		   "all iterations\n", net->name, s->batch, s->iters);
+	profile_write_comm(f, &pr);
+	profile_finish(&pr);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "snn repro: error writing '%s'\n", path);
+		remove(tmp);
+	}
 }
 
 static const struct meas *measure(struct repro *R, const char *net_name, size_t batch, int train,
@@ -148,6 +179,8 @@ static const struct meas *measure(struct repro *R, const char *net_name, size_t 
 		cfg.seed = R->run.cfg.seed + (uint64_t)r;
 		struct netrun_result res;
 		int rc = netrun(&s, &cfg, &res, err, sizeof(err));
+		if (rc == 0 && r == 0 && !train && model == 0 && batch == 128 && R->comm_dir)
+			write_comm(R, &net, &s, &res);
 		netrun_finish(&res);
 		if (rc < 0) {
 			fprintf(stderr, "snn repro: %s %s batch %zu (%s): %s\n",
@@ -768,6 +801,18 @@ static void render_plots(const struct repro *R, const char *dir, unsigned mask)
 			strerror(errno));
 		return;
 	}
+	for (int n = 0; n < 4 && (mask & 1u << 4); n++) {
+		char cin[4200], out[4400], title[64], err[512];
+		snprintf(cin, sizeof(cin), "%s/comm-%s-bench.tsv", dir, nets4[n]);
+		snprintf(out, sizeof(out), "%s/comm-%s", pdir, nets4[n]);
+		snprintf(title, sizeof(title), "Network %s (%s-bench), inference, batch 128", nets4[n],
+			 nets4[n]);
+		const char *vars[] = { "title", title, NULL };
+		if (plot_render("comm-layers", cin, out, vars, err, sizeof(err)) < 0)
+			fprintf(stderr, "snn repro: plot comm-%s: %s\n", nets4[n], err);
+		else if (!R->quiet)
+			fprintf(stderr, "snn repro: wrote %s.png, .svg\n", out);
+	}
 	for (size_t k = 0; k < sizeof(figs) / sizeof(figs[0]); k++) {
 		if (!(mask & figs[k].table_bit))
 			continue;
@@ -831,6 +876,14 @@ int repro_main(int argc, char **argv)
 
 	struct report_meta meta;
 	report_meta_collect(&meta);
+	if (!no_tsv) {
+		if (mkdir(out_dir, 0777) < 0 && errno != EEXIST) {
+			fprintf(stderr, "snn repro: --out: cannot create '%s': %s\n", out_dir,
+				strerror(errno));
+			return 1;
+		}
+		R.comm_dir = out_dir;
+	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!R.quiet)
