@@ -182,5 +182,36 @@ else
 	echo "cli: gnuplot not found: plot checks skipped"
 fi
 
+# snn repro: bad flags; a quick Table 8 run whose TSV parses and whose comm rows all match;
+# the committed results/repro.tsv has the documented shape.
+expect 2 "unknown table '9'" -- repro --tables 9
+expect 2 "paper-lan and paper-wan" -- repro --network paper-lan
+expect 2 "unknown option '--bogus'" -- repro --bogus
+rout=$(mktemp -d)
+expect 0 "Communication matches every published figure" -- repro --quick --tables 8 --out "$rout" --no-plots --quiet
+check_repro_tsv() { # file min_rows
+	awk -F'\t' -v min="$2" '
+		/^#/ { next }
+		!h { h = 1; if ($0 != "table\titem\tdims\tbatch\tepochs\tmetric\tours\tpublished\tratio\tunit\tnote") bad = 1; next }
+		{ n++; if (NF != 11) bad = 1; if ($6 == "comm" && $8 != "nan" && $11 ~ /differ/) bad = 1 }
+		END { exit !(h && !bad && n >= min) }' "$1"
+}
+if check_repro_tsv "$rout/repro.tsv" 54 && grep -q '^# level: quick' "$rout/repro.tsv"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: snn repro --tables 8 wrote no well-formed $rout/repro.tsv"
+fi
+rm -rf "$rout"
+repo_results="$(dirname "$0")/../results/repro.tsv"
+if [ -f "$repo_results" ]; then
+	if check_repro_tsv "$repo_results" 200; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: results/repro.tsv does not parse as documented in results/README.md"
+	fi
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
