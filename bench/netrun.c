@@ -14,7 +14,8 @@
 
 #define INFER_MARGIN (1.0 / 64) /* scores closer than this may argmax either way */
 #define TRAIN_TOL (1.0 / 32)    /* first iteration's ASM outputs: secure vs twin */
-#define WEIGHT_TOL (1.0 / 64)   /* weights after the run: secure vs twin */
+#define WEIGHT_TOL (1.0 / 128)  /* weights after the run: secure vs twin, per iteration, plus ... */
+#define UPDATE_TOL 0.1          /* ... this share of the layer's largest update */
 
 unsigned netrun_paper_lr_shift(const struct nn_net *net, size_t batch)
 {
@@ -172,6 +173,22 @@ static int verify_train(const struct netrun_spec *s, struct plain_set *d, const 
 		.train = 1,
 		.out = twin,
 	};
+	/* The initial weights, to size the updates. */
+	size_t n_par = nn_net_params(s->net);
+	ring_t *init = malloc(n_par * sizeof(ring_t));
+	if (!init) {
+		arena_finish(&a);
+		free(twin);
+		return ERROR_NOMEM;
+	}
+	for (size_t l = 0, o = 0; l < s->net->n_layers; l++) {
+		size_t nw = nn_layer_weights(&s->net->layer[l]), nb = nn_layer_biases(&s->net->layer[l]);
+		if (nw)
+			memcpy(init + o, d->plain.w[l], nw * sizeof(ring_t));
+		if (nb)
+			memcpy(init + o + nw, d->plain.b[l], nb * sizeof(ring_t));
+		o += nw + nb;
+	}
 	int rc = nn_job_run(&c, &job);
 	/* The first iteration's outputs: later ones drift apart within the
 	 * truncation error of the updates, which ASM can magnify where the sum
@@ -190,10 +207,23 @@ static int verify_train(const struct netrun_spec *s, struct plain_set *d, const 
 			rc = ERROR_PROTOCOL;
 		}
 	}
-	/* Every weight and bias after all iterations. */
-	for (size_t l = 0; rc == 0 && l < s->net->n_layers; l++) {
+	/* Every weight and bias after all iterations, within 2^-7 per iteration
+	 * plus a tenth of the layer's largest weight (bias) update: the secure
+	 * truncations of a gradient summed over many positions (a conv bias sums
+	 * batch x 576 values in C) differ from the twin's floor by a drift that
+	 * adds up over the iterations (measured: 0.0034 per iteration on C's
+	 * first bias at batch 128). */
+	for (size_t l = 0, o = 0; rc == 0 && l < s->net->n_layers; l++) {
 		size_t nw = nn_layer_weights(&s->net->layer[l]), nb = nn_layer_biases(&s->net->layer[l]);
+		double step[2] = { 0, 0 }; /* weights, biases */
+		for (size_t k = 0; k < nw + nb; k++) {
+			ring_t tw = k < nw ? d->plain.w[l][k] : d->plain.b[l][k - nw];
+			double u = fabs(real(tw, s->frac) - real(init[o + k], s->frac));
+			if (u > step[k >= nw])
+				step[k >= nw] = u;
+		}
 		for (size_t k = 0; rc == 0 && k < nw + nb; k++) {
+			double tol = WEIGHT_TOL * (double)s->iters + UPDATE_TOL * step[k >= nw];
 			ring_t sec = k < nw ? d->model[0].w[l][k] + d->model[1].w[l][k]
 					    : d->model[0].b[l][k - nw] + d->model[1].b[l][k - nw];
 			ring_t tw = k < nw ? d->plain.w[l][k] : d->plain.b[l][k - nw];
@@ -201,7 +231,7 @@ static int verify_train(const struct netrun_spec *s, struct plain_set *d, const 
 			out->checked++;
 			if (diff > out->max_diff)
 				out->max_diff = diff;
-			if (diff > WEIGHT_TOL) {
+			if (diff > tol) {
 				snprintf(err, len,
 					 "layer %zu, %s %zu after %zu iterations: secure %.5f, cleartext twin %.5f",
 					 l + 1, k < nw ? "weight" : "bias", k < nw ? k : k - nw, s->iters,
@@ -209,7 +239,9 @@ static int verify_train(const struct netrun_spec *s, struct plain_set *d, const 
 				rc = ERROR_PROTOCOL;
 			}
 		}
+		o += nw + nb;
 	}
+	free(init);
 	arena_finish(&a);
 	free(twin);
 	return rc;

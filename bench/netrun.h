@@ -12,7 +12,8 @@
  * reported): inference: the secure argmax equals the twin's wherever the
  * twin's two best scores are more than 2^-6 apart; training: the first
  * iteration's ASM outputs are within 2^-5 of the twin's and every weight
- * and bias after the last iteration within 2^-6, so the forward pass, the
+ * and bias after the last iteration within 2^-7 per iteration plus a tenth
+ * of its layer's largest update, so the forward pass, the
  * gradients and the SGD updates all agree. */
 #ifndef SNN_BENCH_NETRUN_H
 #define SNN_BENCH_NETRUN_H
