@@ -205,7 +205,7 @@ fi
 rm -rf "$rout"
 repo_results="$(dirname "$0")/../results/repro.tsv"
 if [ -f "$repo_results" ]; then
-	if check_repro_tsv "$repo_results" 200; then
+	if check_repro_tsv "$repo_results" 170; then
 		pass=$((pass + 1))
 	else
 		fail=$((fail + 1))
