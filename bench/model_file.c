@@ -78,6 +78,50 @@ const char *model_file_kind_name(enum model_file_kind kind)
 	return "an unknown kind";
 }
 
+unsigned model_file_lr_log_at(const struct model_file_info *info, uint64_t epoch)
+{
+	unsigned k = info->lr_log;
+	for (unsigned i = 0; i < info->n_decay && i < MODEL_FILE_DECAY_MAX; i++)
+		k += info->decay[i] <= epoch;
+	return k;
+}
+
+void model_file_schedule_text(const struct model_file_info *info, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	if (!info->has_schedule) {
+		snprintf(buf, len, "no training schedule");
+		return;
+	}
+	int n = snprintf(buf, len, "lr 2^-%u, batch %llu", info->lr_log,
+	                 (unsigned long long)info->batch);
+	size_t pos = n > 0 ? (size_t)n : 0;
+	for (unsigned i = 0; i < info->n_decay && i < MODEL_FILE_DECAY_MAX && pos < len; i++) {
+		n = snprintf(buf + pos, len - pos, "%s%u", i ? ", " : ", halved at epochs ",
+		             (unsigned)info->decay[i]);
+		pos += n > 0 ? (size_t)n : 0;
+	}
+}
+
+/* "malformed" text for a schedule breaking the limits of model_file.h, or NULL. */
+static const char *schedule_problem(const struct model_file_info *info)
+{
+	if (!info->has_schedule)
+		return NULL;
+	if (info->lr_log > MODEL_FILE_LR_LOG_MAX)
+		return "learning rate below 2^-40";
+	if (info->batch == 0 || info->batch > MODEL_FILE_BATCH_MAX ||
+	    (info->batch & (info->batch - 1)))
+		return "batch size not a power of two up to 2^20";
+	if (info->n_decay > MODEL_FILE_DECAY_MAX)
+		return "more than 16 decay epochs";
+	for (unsigned i = 0; i < info->n_decay; i++)
+		if (info->decay[i] < 2 || (i && info->decay[i] <= info->decay[i - 1]))
+			return "decay epochs not increasing from 2";
+	return NULL;
+}
+
 void model_file_net_summary(const struct nn_net *net, char *buf, size_t len)
 {
 	if (!len)
@@ -188,8 +232,10 @@ int model_file_encode(uint8_t **buf, size_t *len, const struct model_file_info *
 		return d;
 	if (d == 0 || d > MODEL_FILE_DESC_MAX)
 		return ERROR_RANGE;
+	if (schedule_problem(info))
+		return ERROR_INVAL;
 	size_t total = MODEL_FILE_HEADER_BYTES + (size_t)d + params_bytes(&m->net) + 8;
-	uint8_t *p = malloc(total);
+	uint8_t *p = calloc(total, 1);
 	if (!p)
 		return ERROR_NOMEM;
 	memcpy(p, MODEL_FILE_MAGIC, 8);
@@ -200,7 +246,14 @@ int model_file_encode(uint8_t **buf, size_t *len, const struct model_file_info *
 	put64(p + 24, info->epochs);
 	put64(p + 32, info->seed);
 	put64(p + 40, info->pair_id);
-	put64(p + 48, (uint64_t)d);
+	if (info->has_schedule) {
+		put32(p + 48, info->lr_log);
+		put32(p + 52, info->n_decay);
+		put64(p + 56, info->batch);
+		for (unsigned i = 0; i < info->n_decay; i++)
+			put32(p + 64 + 4 * i, info->decay[i]);
+	}
+	put64(p + MODEL_FILE_HEADER_BYTES - 8, (uint64_t)d);
 	/* nn_net_format writes a NUL after the text: give it the room, then overwrite. */
 	char *text = malloc((size_t)d + 1);
 	if (!text) {
@@ -265,12 +318,11 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		return fail(err, err_len, ERROR_INVAL, "model_file_decode: NULL argument");
 	if (!name)
 		name = "model file";
-	const size_t min_len = MODEL_FILE_HEADER_BYTES + 1 + 8;
 	if (len < 8) {
 		if (len == 0 || memcmp(buf, MODEL_FILE_MAGIC, len) == 0)
 			return fail(err, err_len, ERROR_FORMAT,
 			            "%s: truncated: %zu bytes, a model file has at least %zu", name,
-			            len, min_len);
+			            len, (size_t)MODEL_FILE_V1_HEADER_BYTES + 1 + 8);
 	}
 	if (len < 8 || memcmp(buf, MODEL_FILE_MAGIC, 8) != 0)
 		return fail(err, err_len, ERROR_FORMAT,
@@ -279,17 +331,20 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 	if (len < 12)
 		return fail(err, err_len, ERROR_FORMAT,
 		            "%s: truncated: %zu bytes, a model file has at least %zu", name, len,
-		            min_len);
+		            (size_t)MODEL_FILE_V1_HEADER_BYTES + 1 + 8);
 	uint32_t version = get32(buf + 8);
-	if (version != MODEL_FILE_VERSION)
+	if (version != 1 && version != MODEL_FILE_VERSION)
 		return fail(err, err_len, ERROR_UNSUPPORTED,
-		            "%s: unsupported format version %u (this snn reads version %d)", name,
-		            version, MODEL_FILE_VERSION);
+		            "%s: unsupported format version %u (this snn reads versions 1 and %d)",
+		            name, version, MODEL_FILE_VERSION);
+	/* Header bytes up to the description, and the smallest whole file. */
+	const size_t hdr = version == 1 ? MODEL_FILE_V1_HEADER_BYTES : MODEL_FILE_HEADER_BYTES;
+	const size_t min_len = hdr + 1 + 8;
 	if (len < min_len)
 		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: truncated: %zu bytes, a model file has at least %zu", name, len,
-		            min_len);
-	uint64_t d = get64(buf + 48);
+		            "%s: truncated: %zu bytes, a version %u model file has at least %zu",
+		            name, len, version, min_len);
+	uint64_t d = get64(buf + hdr - 8);
 	struct nn_net *net = calloc(1, sizeof(*net));
 	if (!net)
 		return fail(err, err_len, ERROR_NOMEM, "%s: out of memory", name);
@@ -298,16 +353,15 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 	/* The size the header and description announce, if they can be read. */
 	size_t expected = 0;
 	int desc_ok = d >= 1 && d <= MODEL_FILE_DESC_MAX && d <= len - min_len + 1;
-	if (desc_ok &&
-	    parse_desc(net, buf + MODEL_FILE_HEADER_BYTES, (size_t)d, msg, sizeof(msg)) == 0)
-		expected = MODEL_FILE_HEADER_BYTES + (size_t)d + params_bytes(net) + 8;
+	if (desc_ok && parse_desc(net, buf + hdr, (size_t)d, msg, sizeof(msg)) == 0)
+		expected = hdr + (size_t)d + params_bytes(net) + 8;
 	uint64_t stored = get64(buf + len - 8);
 	if (model_file_fnv1a(buf, len - 8) != stored) {
 		if (d >= 1 && d <= MODEL_FILE_DESC_MAX && !desc_ok)
 			rc = fail(
 			    err, err_len, ERROR_FORMAT,
 			    "%s: truncated: %zu bytes, expected at least %zu (checksum mismatch)",
-			    name, len, MODEL_FILE_HEADER_BYTES + (size_t)d + 8);
+			    name, len, hdr + (size_t)d + 8);
 		else if (expected && len < expected)
 			rc = fail(err, err_len, ERROR_FORMAT,
 			          "%s: truncated: %zu bytes, expected %zu (checksum mismatch)",
@@ -318,6 +372,7 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		goto out;
 	}
 	/* The checksum holds: what follows are files written wrongly, not damage. */
+	memset(info, 0, sizeof(*info));
 	info->kind = (enum model_file_kind)get32(buf + 12);
 	info->frac_bits = get32(buf + 16);
 	info->epochs = get64(buf + 24);
@@ -334,13 +389,37 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		          name, info->frac_bits);
 		goto out;
 	}
+	if (version >= 2) {
+		uint32_t n_decay = get32(buf + 52);
+		uint64_t batch = get64(buf + 56);
+		info->has_schedule = batch != 0;
+		info->lr_log = get32(buf + 48);
+		info->batch = batch;
+		info->n_decay = n_decay <= MODEL_FILE_DECAY_MAX ? n_decay : MODEL_FILE_DECAY_MAX + 1;
+		int stray = !batch && (info->lr_log || n_decay); /* schedule fields without one */
+		for (unsigned i = 0; i < MODEL_FILE_DECAY_MAX; i++) {
+			uint32_t v = get32(buf + 64 + 4 * i);
+			if (i < info->n_decay)
+				info->decay[i] = v;
+			else
+				stray |= v != 0;
+		}
+		const char *bad = stray ? "schedule fields set without a batch size, or unused "
+		                          "decay entries not 0"
+		                        : schedule_problem(info);
+		if (bad) {
+			rc = fail(err, err_len, ERROR_FORMAT, "%s: malformed: training schedule: %s",
+			          name, bad);
+			goto out;
+		}
+	}
 	if (d < 1 || d > MODEL_FILE_DESC_MAX || d > len - min_len + 1) {
 		rc = fail(err, err_len, ERROR_FORMAT,
 		          "%s: malformed: network description of %llu bytes", name,
 		          (unsigned long long)d);
 		goto out;
 	}
-	if ((rc = parse_desc(net, buf + MODEL_FILE_HEADER_BYTES, (size_t)d, msg, sizeof(msg))) <
+	if ((rc = parse_desc(net, buf + hdr, (size_t)d, msg, sizeof(msg))) <
 	    0) {
 		rc = fail(err, err_len, ERROR_FORMAT, "%s: malformed network description: %s", name,
 		          msg);
@@ -352,7 +431,7 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		          expected);
 		goto out;
 	}
-	size_t pos = MODEL_FILE_HEADER_BYTES + (size_t)d;
+	size_t pos = hdr + (size_t)d;
 	for (size_t i = 0; i < net->n_layers; i++) {
 		const struct nn_layer *l = &net->layer[i];
 		size_t nw = nn_layer_weights(l), nb = nn_layer_biases(l);
@@ -374,7 +453,7 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		rc = fail(err, err_len, rc, "%s: out of memory", name);
 		goto out;
 	}
-	pos = MODEL_FILE_HEADER_BYTES + (size_t)d;
+	pos = hdr + (size_t)d;
 	for (size_t i = 0; i < net->n_layers; i++) {
 		size_t nw = nn_layer_weights(&net->layer[i]), nb = nn_layer_biases(&net->layer[i]);
 		if (!nw)
@@ -557,6 +636,17 @@ static int read_checked(struct nn_model *m, struct model_file_info *info, const 
 	return rc;
 }
 
+static int same_schedule(const struct model_file_info *a, const struct model_file_info *b)
+{
+	if (a->has_schedule != b->has_schedule || a->lr_log != b->lr_log || a->batch != b->batch ||
+	    a->n_decay != b->n_decay)
+		return 0;
+	for (unsigned i = 0; i < a->n_decay && i < MODEL_FILE_DECAY_MAX; i++)
+		if (a->decay[i] != b->decay[i])
+			return 0;
+	return 1;
+}
+
 int model_file_read_pair(struct nn_model *s0, struct nn_model *s1, struct model_file_info *info,
                          const char *prefix, const struct model_file_want *want, char *err,
                          size_t err_len)
@@ -614,10 +704,11 @@ int model_file_read_pair(struct nn_model *s0, struct nn_model *s1, struct model_
 		goto fail_out;
 	}
 	if (fi[0].seed != fi[1].seed || fi[0].frac_bits != fi[1].frac_bits ||
-	    !model_file_net_equal(&s0->net, &s1->net, 0)) {
+	    !same_schedule(&fi[0], &fi[1]) || !model_file_net_equal(&s0->net, &s1->net, 0)) {
 		rc = fail(err, err_len, ERROR_INVAL,
 		          "%s and %s do not belong together (epochs %llu and %llu, seeds %llu and "
-		          "%llu, frac bits %u and %u, networks '%s' and '%s')",
+		          "%llu, frac bits %u and %u, networks '%s' and '%s', or their training "
+		          "schedules)",
 		          path[0], path[1], (unsigned long long)fi[0].epochs,
 		          (unsigned long long)fi[1].epochs, (unsigned long long)fi[0].seed,
 		          (unsigned long long)fi[1].seed, fi[0].frac_bits, fi[1].frac_bits,

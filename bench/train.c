@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "fixed.h"
 #include "model_file.h"
+#include "nn_float.h"
 #include "nn_layers.h"
 #include "nn_mnist.h"
 #include "nn_net.h"
@@ -207,7 +208,8 @@ static void owner_set_finish(struct owner_set *s)
 }
 
 /* Encode n images (and labels if given) and share them with owner.
- * with_y: also share one-hot labels; keep_clear: keep the encoding. */
+ * with_y: also share one-hot labels; keep_clear: keep the encoding; owner
+ * NULL: no shares, only the encoding (the cleartext twin alone). */
 static int owner_share(struct owner_set *s, const uint8_t *pixels, const uint8_t *labels, size_t n,
                        unsigned frac, struct prg *owner, int with_y, int keep_clear)
 {
@@ -220,7 +222,7 @@ static int owner_share(struct owner_set *s, const uint8_t *pixels, const uint8_t
 		enc[p] = (((ring_t)p << (frac + 1)) + 255) / 510;
 	ring_t one = (ring_t)1 << frac;
 	ring_t img[NN_MNIST_PIXELS], hot[NN_MNIST_CLASSES];
-	for (int j = 0; j < 2; j++) {
+	for (int j = 0; j < 2 && owner; j++) {
 		s->x[j] = malloc(n * in * sizeof(ring_t));
 		if (with_y)
 			s->y[j] = malloc(n * K * sizeof(ring_t));
@@ -243,19 +245,59 @@ static int owner_share(struct owner_set *s, const uint8_t *pixels, const uint8_t
 		ring_t *e = keep_clear ? s->x_clear + i * in : img;
 		for (size_t k = 0; k < in; k++)
 			e[k] = enc[pixels[i * in + k]];
-		share_split(owner, s->x[0] + i * in, s->x[1] + i * in, e, in);
+		if (owner)
+			share_split(owner, s->x[0] + i * in, s->x[1] + i * in, e, in);
 	}
 	if (with_y)
 		for (size_t i = 0; i < n; i++) {
 			ring_t *e = keep_clear ? s->y_clear + i * K : hot;
 			for (size_t k = 0; k < K; k++)
 				e[k] = k == labels[i] ? one : 0;
-			share_split(owner, s->y[0] + i * K, s->y[1] + i * K, e, K);
+			if (owner)
+				share_split(owner, s->y[0] + i * K, s->y[1] + i * K, e, K);
 		}
 	return 0;
 oom:
 	owner_set_finish(s);
 	return ERROR_NOMEM;
+}
+
+/* A data set for the float reference: pixel/255 and one-hot labels. */
+struct float_set {
+	size_t n;        /* examples */
+	float *x;        /* n x 784 */
+	float *y;        /* n x classes, or NULL */
+	uint8_t *labels; /* n cleartext labels */
+};
+
+static void float_set_finish(struct float_set *s)
+{
+	free(s->x);
+	free(s->y);
+	free(s->labels);
+	memset(s, 0, sizeof(*s));
+}
+
+static int float_set_init(struct float_set *s, const uint8_t *pixels, const uint8_t *labels,
+                          size_t n, int with_y)
+{
+	const size_t in = NN_MNIST_PIXELS, K = NN_MNIST_CLASSES;
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->x = malloc(n * in * sizeof(float));
+	s->labels = malloc(n ? n : 1);
+	if (with_y)
+		s->y = calloc(n * K, sizeof(float));
+	if (!s->x || !s->labels || (with_y && !s->y)) {
+		float_set_finish(s);
+		return ERROR_NOMEM;
+	}
+	for (size_t i = 0; i < n * in; i++)
+		s->x[i] = (float)pixels[i] / 255.0f;
+	memcpy(s->labels, labels, n);
+	for (size_t i = 0; i < n && with_y; i++)
+		s->y[i * K + labels[i]] = 1.0f;
+	return 0;
 }
 
 /* ---- progress: the data owner combines P0's and P1's output shares ---- */
@@ -282,6 +324,7 @@ struct progress {
 	double start_s;        /* monotonic start of the run */
 	struct progress_slot slot[2]; /* iterations i and i+1 may overlap */
 	size_t cap;                   /* values a slot holds */
+	double *prob;                 /* training: one batch's ASM outputs in real values */
 	/* totals, written by the second party of each iteration */
 	size_t iters_done;  /* iterations combined */
 	double loss_sum;    /* Σ batch mean cross-entropy */
@@ -314,6 +357,8 @@ static int progress_init(struct progress *pr, int train, size_t batch, size_t cl
 			if (!(pr->slot[s].share[j] = calloc(pr->cap, sizeof(ring_t))))
 				goto oom;
 	}
+	if (!(pr->prob = calloc(pr->cap, sizeof(double))))
+		goto oom;
 	if (pthread_mutex_init(&pr->lock, NULL) != 0)
 		goto oom;
 	pr->start_s = now_s();
@@ -322,6 +367,7 @@ oom:
 	for (int s = 0; s < 2; s++)
 		for (int j = 0; j < 2; j++)
 			free(pr->slot[s].share[j]);
+	free(pr->prob);
 	return ERROR_NOMEM;
 }
 
@@ -333,37 +379,50 @@ static void progress_finish(struct progress *pr)
 	for (int s = 0; s < 2; s++)
 		for (int j = 0; j < 2; j++)
 			free(pr->slot[s].share[j]);
+	free(pr->prob);
 }
 
-/* Score iteration iter from the two shares (lock held). */
-static void combine(struct progress *pr, size_t iter, ring_t *const share[2])
+/* Score training iteration iter from its ASM outputs in pr->prob (lock held). */
+static void score_train(struct progress *pr, size_t iter)
 {
 	size_t B = pr->batch, K = pr->classes;
 	double loss = 0;
 	for (size_t b = 0; b < B; b++) {
 		int label = pr->labels ? pr->labels[pr->order[iter * B + b]] : -1;
-		if (pr->train) {
-			size_t best = 0;
-			double pbest = -1e300, ptrue = 0;
-			for (size_t k = 0; k < K; k++) {
-				double p = fixed_decode(share[0][b * K + k] + share[1][b * K + k],
-				                        pr->frac);
-				if (p > pbest) {
-					pbest = p;
-					best = k;
-				}
-				if ((int)k == label)
-					ptrue = p;
+		size_t best = 0;
+		double pbest = -1e300, ptrue = 0;
+		for (size_t k = 0; k < K; k++) {
+			double p = pr->prob[b * K + k];
+			if (p > pbest) {
+				pbest = p;
+				best = k;
 			}
-			loss += -log(ptrue > LOSS_CLAMP ? ptrue : LOSS_CLAMP);
-			pr->correct += (int)best == label;
-		} else {
-			ring_t cls = share[0][b] + share[1][b];
-			pr->correct += label >= 0 && cls == (ring_t)label;
+			if ((int)k == label)
+				ptrue = p;
 		}
+		loss += -log(ptrue > LOSS_CLAMP ? ptrue : LOSS_CLAMP);
+		pr->correct += (int)best == label;
 	}
-	if (pr->train)
-		pr->loss_sum += loss / (double)B;
+	pr->loss_sum += loss / (double)B;
+	pr->seen += B;
+	pr->iters_done++;
+}
+
+/* Score iteration iter from the two shares (lock held). */
+static void combine(struct progress *pr, size_t iter, ring_t *const share[2])
+{
+	size_t B = pr->batch;
+	if (pr->train) {
+		for (size_t k = 0; k < B * pr->classes; k++)
+			pr->prob[k] = fixed_decode(share[0][k] + share[1][k], pr->frac);
+		score_train(pr, iter);
+		return;
+	}
+	for (size_t b = 0; b < B; b++) {
+		int label = pr->labels ? pr->labels[pr->order[iter * B + b]] : -1;
+		ring_t cls = share[0][b] + share[1][b];
+		pr->correct += label >= 0 && cls == (ring_t)label;
+	}
 	pr->seen += B;
 	pr->iters_done++;
 }
@@ -401,13 +460,23 @@ static void show(struct progress *pr)
 	pr->drawn = pr->tty;
 }
 
-/* struct nn_job.progress: runs on P0's and P1's threads. */
+/* struct nn_job.progress: runs on P0's and P1's threads, or with party -1
+ * on the cleartext twin's (the values themselves). */
 static void progress_hook(void *ctx, int party, size_t iter, const ring_t *out_share, size_t n)
 {
 	struct progress *pr = ctx;
-	if (party != 0 && party != 1)
+	if (party < -1 || party > 1)
 		return;
 	pthread_mutex_lock(&pr->lock);
+	if (party < 0) {
+		struct progress_slot *s = &pr->slot[0];
+		memcpy(s->share[0], out_share, (n < pr->cap ? n : pr->cap) * sizeof(ring_t));
+		memset(s->share[1], 0, pr->cap * sizeof(ring_t));
+		combine(pr, iter, s->share);
+		show(pr);
+		pthread_mutex_unlock(&pr->lock);
+		return;
+	}
 	struct progress_slot *s = &pr->slot[iter & 1];
 	if (s->iter != iter) {
 		s->iter = iter;
@@ -421,6 +490,17 @@ static void progress_hook(void *ctx, int party, size_t iter, const ring_t *out_s
 		s->arrived = 0;
 		show(pr);
 	}
+	pthread_mutex_unlock(&pr->lock);
+}
+
+/* The float reference's ASM outputs of iteration iter (batch x classes). */
+static void progress_float(struct progress *pr, size_t iter, const float *prob)
+{
+	pthread_mutex_lock(&pr->lock);
+	for (size_t k = 0; k < pr->cap; k++)
+		pr->prob[k] = (double)prob[k];
+	score_train(pr, iter);
+	show(pr);
 	pthread_mutex_unlock(&pr->lock);
 }
 
@@ -550,17 +630,6 @@ static void copy_params(struct nn_model *dst, const struct nn_model *src)
 	}
 }
 
-static void model_copy_values(struct nn_model *dst, const struct nn_model *src)
-{
-	for (size_t i = 0; i < src->net.n_layers; i++) {
-		const struct nn_layer *l = &src->net.layer[i];
-		if (!src->w[i])
-			continue;
-		memcpy(dst->w[i], src->w[i], nn_layer_weights(l) * sizeof(ring_t));
-		memcpy(dst->b[i], src->b[i], nn_layer_biases(l) * sizeof(ring_t));
-	}
-}
-
 /* The network to run: built-in name or description file, checked against MNIST. */
 static int load_net(const char *cmd, struct nn_net *net, const char *name)
 {
@@ -591,6 +660,21 @@ static int load_net(const char *cmd, struct nn_net *net, const char *name)
  * within 1 of its previous epoch). */
 #define TRUNCATION_FAILURE_LIMIT 256.0
 #define MAX_ATTEMPTS 5
+/* --shadow: the probe batch (the first training images), and the difference
+ * between the secure activations and the cleartext ones computed with the
+ * same weights above which a layer is flagged: the protocols' own error is a
+ * few ulps per layer, a failed truncation 2^(64 - f) ulps, an overflow
+ * anything. */
+#define PROBE_BATCH  128
+#define SHADOW_ALARM 1.0
+
+enum train_mode {
+	MODE_SECURE = 0, /* the three parties (and the twin with --shadow) */
+	MODE_FIXED = 1,  /* the cleartext fixed-point twin alone */
+	MODE_FLOAT = 2,  /* the float reference alone */
+};
+
+static const char *const mode_names[] = {"secure", "fixed", "float", NULL};
 
 static void model_copy(struct nn_model *dst, const struct nn_model *src)
 {
@@ -621,14 +705,26 @@ static double model_max_abs(struct nn_model *plain, const struct nn_model *s0,
 	return m;
 }
 
+/* --shadow, one layer as the passes run it (nn_work.net). */
+struct shadow_layer {
+	char text[48];   /* the layer ("fc 128", "maxpool 2") */
+	double act_twin; /* probe outputs: max |secure - twin| (real) */
+	double act_same; /* max |secure - cleartext with the secure weights| (real) */
+	int has_params;  /* fc or conv: dw, db are set */
+	uint64_t dw, db; /* weights, biases: max |secure - twin| in ulps */
+};
+
 struct epoch_result {
 	unsigned epoch;        /* 1-based */
+	unsigned lr_log;       /* the epoch's learning rate is 2^-lr_log */
 	unsigned retries;      /* epochs replayed after a truncation failure */
 	double loss;           /* mean over the epoch's batches */
 	double train_accuracy; /* on the training batches, while training */
 	double test_accuracy;  /* -1: not measured */
-	struct run_cost train; /* the training run */
+	struct run_cost train; /* the training run (cleartext modes: wall, cpu_s[0]) */
 	struct run_cost test;  /* the test-set inference */
+	size_t n_shadow;       /* entries in shadow (0: no --shadow) */
+	struct shadow_layer *shadow; /* --shadow: per layer */
 };
 
 struct train_opts {
@@ -637,10 +733,16 @@ struct train_opts {
 	const char *save;     /* --save PREFIX */
 	const char *resume;   /* --resume PREFIX */
 	const char *reveal;   /* --reveal FILE */
+	int mode;             /* enum train_mode */
 	uint64_t epochs;      /* total epochs */
 	uint64_t batch;       /* power of two */
-	unsigned lr_log;      /* lr = 2^-lr_log */
+	int have_batch;       /* --batch given */
+	unsigned lr_log;      /* lr = 2^-lr_log (epoch 1) */
 	int have_lr;          /* --lr given */
+	uint32_t decay[MODEL_FILE_DECAY_MAX]; /* --lr-decay: epochs that halve the rate */
+	unsigned n_decay;     /* entries in decay */
+	int have_decay;       /* --lr-decay given */
+	int change_lr;        /* --change-lr */
 	uint64_t frac;        /* --frac-bits */
 	uint64_t train_limit; /* training images used */
 	uint64_t test_limit;  /* test images used; 0: no test */
@@ -658,14 +760,24 @@ static void train_usage(FILE *out)
 	    "Trains the network on MNIST inside the three-party simulation: this process is\n"
 	    "the data owner and secret-shares images, labels and initial weights between P0\n"
 	    "and P1; every epoch is one run of the three parties, followed by a secure\n"
-	    "inference on the test set and a checkpoint of P0's and P1's shares.\n\n"
+	    "inference on the test set and a checkpoint of P0's and P1's shares.\n"
+	    "--mode fixed and --mode float train the same network from the same initial\n"
+	    "weights in the same order without the parties, in minutes, to find recipes.\n\n"
 	    "options:\n"
 	    "  --net NAME|FILE    network: A, B, C, D (or the -bench variants), or a\n"
 	    "                     description file (see nn_net.h)\n"
+	    "  --mode M           secure (default): the three parties; fixed: only the\n"
+	    "                     cleartext fixed-point twin (the same arithmetic, but its\n"
+	    "                     truncations floor where the parties' round at random);\n"
+	    "                     float: only the float reference (OpenBLAS).\n"
+	    "                     fixed and float write no checkpoints (no --save, --resume,\n"
+	    "                     --shadow); --reveal writes their final model\n"
 	    "  --epochs N         total epochs, counting those of --resume (default 1)\n"
 	    "  --batch B          examples per SGD step, a power of two (default 128)\n"
-	    "  --lr R             learning rate 2^-k, as 2^-7 or 0.0078125 (default 2^-7 for A,\n"
-	    "                     2^-5 otherwise, as in the paper)\n"
+	    "  --lr R             learning rate of epoch 1, 2^-k, as 2^-7 or 0.0078125\n"
+	    "                     (default 2^-7 for A, 2^-5 otherwise, as in the paper)\n"
+	    "  --lr-decay E,...   halve the learning rate at the start of each epoch E\n"
+	    "                     (increasing, from 2; at most 16), e.g. 5,10; none: never\n"
 	    "  --frac-bits F      fixed-point fractional bits (default 13)\n"
 	    "  --data DIR         MNIST idx files (default $SNN_DATA or data/mnist)\n"
 	    "  --train-limit N    use the first N training images (default all 60000)\n"
@@ -673,15 +785,53 @@ static void train_usage(FILE *out)
 	    "                     rounded down to a multiple of the inference batch (100)\n"
 	    "  --save PREFIX      checkpoint to PREFIX.p0 and PREFIX.p1 after every epoch,\n"
 	    "                     replacing them (default: the --resume prefix, else\n"
-	    "                     results/ckpt/<net>)\n"
+	    "                     results/ckpt/<net>); they record the learning rate, its\n"
+	    "                     decay and the batch size\n"
 	    "  --resume PREFIX    continue the run saved in PREFIX.p0, PREFIX.p1 (same\n"
-	    "                     network, frac bits and seed) up to --epochs in all\n"
+	    "                     network, frac bits and seed) up to --epochs in all, with\n"
+	    "                     the stored learning rate, decay and batch size; giving\n"
+	    "                     other ones is an error (files of snn before format 2 store\n"
+	    "                     none: then --lr and --batch as in the first run)\n"
+	    "  --change-lr        with --resume: train on with the --lr, --lr-decay and\n"
+	    "                     --batch given instead of the stored ones (and store them)\n"
 	    "  --reveal FILE      at the end, write the cleartext model to FILE\n"
-	    "  --shadow           also train the cleartext fixed-point twin on the same data\n"
-	    "                     and print per layer how far the secure weights are from it\n"
+	    "  --shadow           also train the cleartext fixed-point twin on the same data;\n"
+	    "                     after every epoch print per layer how far the secure\n"
+	    "                     weights are from it, and how far the revealed activations\n"
+	    "                     of a probe batch (the first 128 training images) are from\n"
+	    "                     the twin's and from cleartext ones with the secure weights\n"
+	    "                     (a truncation failure or an overflow is flagged there)\n"
 	    "  --quiet            no progress output on stderr\n"
 	    "  --json             last line: one JSON object with the results\n");
 	cli_print_run_flags(out);
+}
+
+/* --lr-decay: "none" or increasing epochs from 2, comma-separated. */
+static int parse_decay(struct train_opts *o, const char *s)
+{
+	o->n_decay = 0;
+	o->have_decay = 1;
+	if (strcmp(s, "none") == 0)
+		return 0;
+	const char *p = s;
+	for (;;) {
+		char *end;
+		errno = 0;
+		unsigned long v = *p >= '0' && *p <= '9' ? strtoul(p, &end, 10) : 0;
+		if (!v || errno || (*end != ',' && *end) || v < 2 || v > 100000 ||
+		    (o->n_decay && v <= o->decay[o->n_decay - 1]) ||
+		    o->n_decay == MODEL_FILE_DECAY_MAX) {
+			fprintf(stderr,
+			        "snn train: --lr-decay: '%s' must be 'none' or up to %d increasing "
+			        "epochs from 2 to 100000, comma-separated (5,10)\n",
+			        s, MODEL_FILE_DECAY_MAX);
+			return -1;
+		}
+		o->decay[o->n_decay++] = (uint32_t)v;
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
 }
 
 static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char **argv)
@@ -713,6 +863,12 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 			o->shadow = 1;
 		} else if (strcmp(a, "--quiet") == 0) {
 			o->quiet = 1;
+		} else if (strcmp(a, "--change-lr") == 0) {
+			o->change_lr = 1;
+		} else if (cli_is(a, "--mode")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_choice(cmd, "--mode", v, mode_names, &o->mode) < 0)
+				return 2;
 		} else if (cli_is(a, "--net")) {
 			if (!(o->net_name = cli_value(cmd, argc, argv, &i)))
 				return 2;
@@ -748,11 +904,15 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 				    v);
 				return 2;
 			}
+			o->have_batch = 1;
 		} else if (cli_is(a, "--lr")) {
 			if (!(v = cli_value(cmd, argc, argv, &i)) ||
 			    parse_lr(cmd, v, &o->lr_log) < 0)
 				return 2;
 			o->have_lr = 1;
+		} else if (cli_is(a, "--lr-decay")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)) || parse_decay(o, v) < 0)
+				return 2;
 		} else if (cli_is(a, "--frac-bits")) {
 			if (!(v = cli_value(cmd, argc, argv, &i)) ||
 			    cli_parse_u64(cmd, "--frac-bits", v, 1, FIXED_MAX_FRAC_BITS, &o->frac) <
@@ -782,6 +942,22 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 		        "snn train: --net is required (A, B, C, D or a description file)\n");
 		return 2;
 	}
+	if (o->mode != MODE_SECURE) {
+		const char *flag = o->save ? "--save" : o->resume ? "--resume" : o->shadow ? "--shadow"
+		                                                                          : NULL;
+		if (flag) {
+			fprintf(stderr,
+			        "snn train: %s is for --mode secure (--mode %s keeps no checkpoints; "
+			        "--reveal FILE writes its final model)\n",
+			        flag, mode_names[o->mode]);
+			return 2;
+		}
+	}
+	if (o->change_lr && !o->resume) {
+		fprintf(stderr, "snn train: --change-lr goes with --resume (it replaces the "
+		                "checkpoint's learning rate)\n");
+		return 2;
+	}
 	return -1; /* go on */
 }
 
@@ -796,23 +972,6 @@ static uint64_t max_abs_diff(const ring_t *a, const ring_t *b, size_t n)
 			m = ad;
 	}
 	return m;
-}
-
-static void print_shadow(const struct nn_model *secure, const struct nn_model *twin, unsigned frac)
-{
-	for (size_t i = 0; i < secure->net.n_layers; i++) {
-		const struct nn_layer *l = &secure->net.layer[i];
-		if (!secure->w[i])
-			continue;
-		uint64_t dw = max_abs_diff(secure->w[i], twin->w[i], nn_layer_weights(l));
-		uint64_t db = max_abs_diff(secure->b[i], twin->b[i], nn_layer_biases(l));
-		char text[64];
-		nn_layer_format(l, text, sizeof(text));
-		printf("  shadow layer %zu (%s): max |secure - twin| weights %" PRIu64
-		       " ulps (%.6g), biases %" PRIu64 " ulps (%.6g)\n",
-		       i + 1, text, dw, ldexp((double)dw, -(int)frac), db,
-		       ldexp((double)db, -(int)frac));
-	}
 }
 
 /* Fisher-Yates over 0..n-1 from the epoch's public shuffle stream. */
@@ -831,10 +990,299 @@ static void shuffle(uint32_t *order, size_t n, uint64_t seed, unsigned epoch)
 	prg_finish(&g);
 }
 
-static void print_json_cost(const struct run_cost *c, const char *prefix)
+static void print_json_cost(const struct run_cost *c, const char *prefix, int secure)
 {
-	printf("\"%swall_s\":%.3f,\"%ssim_s\":%.3f,\"%sbytes\":%" PRIu64, prefix, c->wall_s, prefix,
-	       c->sim_s, prefix, c->bytes);
+	if (secure)
+		printf("\"%swall_s\":%.3f,\"%ssim_s\":%.3f,\"%sbytes\":%" PRIu64, prefix,
+		       c->wall_s, prefix, c->sim_s, prefix, c->bytes);
+	else
+		printf("\"%swall_s\":%.3f,\"%ssim_s\":null,\"%sbytes\":null", prefix, c->wall_s,
+		       prefix, prefix);
+}
+
+static double cpu_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- --shadow: the probe batch through every layer ---- */
+
+/* One party's forward pass of the probe batch. */
+struct probe_job {
+	const struct nn_model *model; /* this party's parameters (P2: shapes only) */
+	const ring_t *x;              /* batch x in input shares, NULL at P2 */
+	size_t batch;                 /* images */
+	unsigned frac;                /* fixed-point fractional bits */
+	ring_t *act;                  /* P0, P1: every layer's output shares, concatenated */
+	size_t act_len;               /* values in act */
+};
+
+static int probe_party_fn(struct party *p, void *arg)
+{
+	struct probe_job *job = arg;
+	struct nn_ctx c = {.p = p, .arena = &p->arena, .frac = job->frac};
+	struct nn_work w;
+	int rc = nn_work_init(&w, &job->model->net, job->batch);
+	if (rc < 0)
+		return nn_fail(&c, rc, "probe working memory");
+	size_t in = nn_layer_in_size(&w.net.layer[0]) * job->batch;
+	if (nn_local(&c))
+		memcpy(w.act[0], job->x, in * sizeof(ring_t));
+	rc = nn_forward(&c, job->model, &w);
+	if (rc == 0 && nn_local(&c)) {
+		size_t pos = 0;
+		for (size_t i = 0; i < w.net.n_layers; i++) {
+			size_t n = nn_layer_out_size(&w.net.layer[i]) * job->batch;
+			if (pos + n > job->act_len)
+				break;
+			memcpy(job->act + pos, w.act[i + 1], n * sizeof(ring_t));
+			pos += n;
+		}
+	}
+	nn_work_finish(&w);
+	return rc;
+}
+
+/* Largest |(a0 + a1) - b| over n values, in real units. */
+static double act_diff(const ring_t *a0, const ring_t *a1, const ring_t *b, size_t n, unsigned frac)
+{
+	uint64_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t d = ring_signed(a0[i] + a1[i] - b[i]);
+		uint64_t ad = d < 0 ? (uint64_t)0 - (uint64_t)d : (uint64_t)d;
+		if (ad > m)
+			m = ad;
+	}
+	return ldexp((double)m, -(int)frac);
+}
+
+/* The shadow report of one epoch into er: the probe batch (the first P
+ * training images) forward through the secure model (a run of the three
+ * parties), the twin, and the revealed secure model in cleartext; and the
+ * weight differences. rev holds the revealed secure model. */
+static int shadow_epoch(struct epoch_result *er, const struct cli_run *run, uint64_t sim_seed,
+                        struct nn_model *const models[PARTY_COUNT], const struct nn_model *rev,
+                        const struct nn_model *twin, const struct owner_set *d, size_t P,
+                        unsigned frac, struct arena *arena)
+{
+	struct nn_work wt, wr;
+	ring_t *act[2] = {NULL, NULL};
+	int rc;
+	memset(&wr, 0, sizeof(wr));
+	if ((rc = nn_work_init(&wt, &twin->net, P)) < 0 ||
+	    (rc = nn_work_init(&wr, &twin->net, P)) < 0)
+		goto fail;
+	const struct nn_net *run_net = &wt.net; /* the order the passes run */
+	size_t total = 0, in = nn_layer_in_size(&run_net->layer[0]) * P;
+	for (size_t i = 0; i < run_net->n_layers; i++)
+		total += nn_layer_out_size(&run_net->layer[i]) * P;
+	rc = ERROR_NOMEM;
+	if (!(act[0] = calloc(total, sizeof(ring_t))) || !(act[1] = calloc(total, sizeof(ring_t))))
+		goto fail;
+	if (!er->shadow && !(er->shadow = calloc(NN_MAX_LAYERS, sizeof(*er->shadow))))
+		goto fail;
+	struct probe_job jobs[PARTY_COUNT];
+	void *args[PARTY_COUNT];
+	for (int j = 0; j < PARTY_COUNT; j++) {
+		jobs[j] = (struct probe_job){.model = models[j],
+		                             .x = j < 2 ? d->x[j] : NULL,
+		                             .batch = P,
+		                             .frac = frac,
+		                             .act = j < 2 ? act[j] : NULL,
+		                             .act_len = j < 2 ? total : 0};
+		args[j] = &jobs[j];
+	}
+	struct sim_config cfg = run->cfg;
+	cfg.seed = sim_seed;
+	struct sim_result res;
+	rc = sim_run(&cfg, probe_party_fn, args, &res);
+	if (rc < 0) {
+		fprintf(stderr, "snn train: --shadow probe: %s\n",
+		        res.message[0] ? res.message : error_strerror(rc));
+		sim_result_finish(&res);
+		goto out;
+	}
+	sim_result_finish(&res);
+	struct nn_ctx cc;
+	nn_ctx_init_clear(&cc, arena, frac);
+	memcpy(wt.act[0], d->x_clear, in * sizeof(ring_t));
+	memcpy(wr.act[0], d->x_clear, in * sizeof(ring_t));
+	if ((rc = nn_forward(&cc, twin, &wt)) < 0 || (rc = nn_forward(&cc, rev, &wr)) < 0)
+		goto fail;
+	size_t pos = 0;
+	er->n_shadow = run_net->n_layers;
+	for (size_t i = 0; i < run_net->n_layers; i++) {
+		const struct nn_layer *l = &run_net->layer[i];
+		struct shadow_layer *sl = &er->shadow[i];
+		size_t n = nn_layer_out_size(l) * P;
+		nn_layer_format(l, sl->text, sizeof(sl->text));
+		sl->act_twin = act_diff(act[0] + pos, act[1] + pos, wt.act[i + 1], n, frac);
+		sl->act_same = act_diff(act[0] + pos, act[1] + pos, wr.act[i + 1], n, frac);
+		pos += n;
+		sl->has_params = rev->w[i] != NULL;
+		if (sl->has_params) {
+			sl->dw = max_abs_diff(rev->w[i], twin->w[i], nn_layer_weights(l));
+			sl->db = max_abs_diff(rev->b[i], twin->b[i], nn_layer_biases(l));
+		}
+	}
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "snn train: --shadow probe: %s\n", error_strerror(rc));
+out:
+	nn_work_finish(&wt);
+	nn_work_finish(&wr);
+	free(act[0]);
+	free(act[1]);
+	return rc;
+}
+
+static void print_shadow(const struct epoch_result *er, unsigned frac, size_t P)
+{
+	printf("  shadow: probe of %zu training images; activations: max |secure - twin| and "
+	       "max |secure - cleartext with the secure weights| (real units)\n",
+	       P);
+	for (size_t i = 0; i < er->n_shadow; i++) {
+		const struct shadow_layer *sl = &er->shadow[i];
+		printf("  shadow layer %zu (%s): activations %.6g, same weights %.6g", i + 1, sl->text,
+		       sl->act_twin, sl->act_same);
+		if (sl->has_params)
+			printf("; weights %" PRIu64 " ulps (%.6g), biases %" PRIu64 " ulps (%.6g)",
+			       sl->dw, ldexp((double)sl->dw, -(int)frac), sl->db,
+			       ldexp((double)sl->db, -(int)frac));
+		if (!(sl->act_same <= SHADOW_ALARM))
+			printf("  <-- secure activations off by more than %g: a failed truncation or "
+			       "an overflow in this layer",
+			       SHADOW_ALARM);
+		printf("\n");
+	}
+}
+
+/* ---- the cleartext modes ---- */
+
+/* Cleartext fixed-point inference of the first n examples of d (clear
+ * encoding) in batches: pred gets the classes (255: out of range). */
+static int infer_fixed(struct nn_model *m, struct arena *arena, const struct owner_set *d, size_t n,
+                       size_t batch, unsigned frac, uint8_t *pred)
+{
+	uint32_t *order = malloc(n * sizeof(uint32_t));
+	ring_t *out = calloc(n, sizeof(ring_t));
+	int rc = ERROR_NOMEM;
+	if (!order || !out)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	struct owner_set view = *d;
+	view.x[0] = view.x_clear;
+	view.y[0] = NULL;
+	struct nn_job job;
+	job_for(&job, 0, m, &view, order, n / batch, batch, frac);
+	job.train = 0;
+	job.out = out;
+	struct nn_ctx cc;
+	nn_ctx_init_clear(&cc, arena, frac);
+	if ((rc = nn_job_run(&cc, &job)) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		pred[i] = out[i] < NN_MNIST_CLASSES ? (uint8_t)out[i] : 255;
+out:
+	free(order);
+	free(out);
+	return rc;
+}
+
+/* One epoch of the float reference in the given order. */
+static void train_float_epoch(struct nn_float_model *m, struct nn_float_work *w, float *labels,
+                              const struct float_set *d, const uint32_t *order, size_t n_iter,
+                              size_t batch, float step, struct progress *pr)
+{
+	const size_t in = NN_MNIST_PIXELS, K = NN_MNIST_CLASSES;
+	for (size_t it = 0; it < n_iter; it++) {
+		for (size_t b = 0; b < batch; b++) {
+			size_t k = order[it * batch + b];
+			memcpy(w->act[0] + b * in, d->x + k * in, in * sizeof(float));
+			memcpy(labels + b * K, d->y + k * K, K * sizeof(float));
+		}
+		nn_float_train_step(m, w, labels, step);
+		progress_float(pr, it, w->prob);
+	}
+}
+
+/* Float inference of the first n examples of d (a multiple of batch). */
+static int infer_float(const struct nn_float_model *m, const struct float_set *d, size_t n,
+                       size_t batch, uint8_t *pred)
+{
+	struct nn_float_work w;
+	int rc = nn_float_work_init(&w, &m->net, batch);
+	uint32_t *cls = malloc(batch * sizeof(uint32_t));
+	if (rc < 0 || !cls) {
+		nn_float_work_finish(&w);
+		free(cls);
+		return rc < 0 ? rc : ERROR_NOMEM;
+	}
+	for (size_t it = 0; it < n / batch; it++) {
+		memcpy(w.act[0], d->x + it * batch * NN_MNIST_PIXELS,
+		       batch * NN_MNIST_PIXELS * sizeof(float));
+		nn_float_forward(m, &w);
+		nn_float_predict(m, &w, cls);
+		for (size_t b = 0; b < batch; b++)
+			pred[it * batch + b] = cls[b] < NN_MNIST_CLASSES ? (uint8_t)cls[b] : 255;
+	}
+	nn_float_work_finish(&w);
+	free(cls);
+	return 0;
+}
+
+/* The run's schedule from the options and, on --resume, the checkpoint's:
+ * sched gets the one to train (and store) with. Prints and returns -1 if an
+ * explicit value contradicts a stored one without --change-lr. */
+static int merge_schedule(struct model_file_info *sched, const struct train_opts *o,
+                          const struct model_file_info *stored, const char *prefix)
+{
+	memset(sched, 0, sizeof(*sched));
+	sched->has_schedule = 1;
+	sched->lr_log = o->lr_log;
+	sched->batch = o->batch;
+	sched->n_decay = o->n_decay;
+	memcpy(sched->decay, o->decay, sizeof(o->decay));
+	if (!stored)
+		return 0;
+	if (!stored->has_schedule) {
+		fprintf(stderr,
+		        "snn train: %s.p0 is a checkpoint of format version 1, which does not "
+		        "store the learning rate: training on with lr 2^-%u, batch %" PRIu64
+		        " (give --lr and --batch as in the first run)\n",
+		        prefix, o->lr_log, o->batch);
+		return 0;
+	}
+	int decay_differs = o->n_decay != stored->n_decay;
+	for (unsigned i = 0; i < o->n_decay && !decay_differs; i++)
+		decay_differs = o->decay[i] != stored->decay[i];
+	const char *flag = o->have_lr && o->lr_log != stored->lr_log         ? "--lr"
+	                   : o->have_batch && o->batch != stored->batch     ? "--batch"
+	                   : o->have_decay && decay_differs                 ? "--lr-decay"
+	                                                                    : NULL;
+	if (flag && !o->change_lr) {
+		char have[160];
+		model_file_schedule_text(stored, have, sizeof(have));
+		fprintf(stderr,
+		        "snn train: --resume: %s.p0 was trained with %s; %s differs (drop --lr, "
+		        "--batch and --lr-decay to continue with the stored ones, or add "
+		        "--change-lr to train on with the new ones)\n",
+		        prefix, have, flag);
+		return -1;
+	}
+	if (!o->change_lr || !o->have_lr)
+		sched->lr_log = stored->lr_log;
+	if (!o->change_lr || !o->have_batch)
+		sched->batch = stored->batch;
+	if (!o->change_lr || !o->have_decay) {
+		sched->n_decay = stored->n_decay;
+		memcpy(sched->decay, stored->decay, sizeof(sched->decay));
+	}
+	return 0;
 }
 
 int train_main(int argc, char **argv)
@@ -846,18 +1294,24 @@ int train_main(int argc, char **argv)
 	int rc = train_parse(&o, &run, argc, argv);
 	if (rc >= 0)
 		return rc;
+	const int secure = o.mode == MODE_SECURE;
 
 	int status = 1;
 	char err[1024];
 	struct nn_net net;
 	struct nn_mnist tr, te;
 	struct owner_set train_set, test_set;
+	struct float_set ftrain, ftest;
 	struct nn_model model[PARTY_COUNT], clear, twin;
+	struct nn_float_model fmodel;
+	struct nn_float_work fwork;
+	float *flabels = NULL;
 	struct arena twin_arena;
 	int twin_ready = 0;
 	uint32_t *order = NULL;
 	uint8_t *pred = NULL;
 	struct epoch_result *results = NULL;
+	size_t n_done = 0;
 	struct nn_model backup[2], check; /* epoch-start shares; the owner's revealed view */
 	memset(backup, 0, sizeof(backup));
 	memset(&check, 0, sizeof(check));
@@ -865,9 +1319,13 @@ int train_main(int argc, char **argv)
 	memset(&te, 0, sizeof(te));
 	memset(&train_set, 0, sizeof(train_set));
 	memset(&test_set, 0, sizeof(test_set));
+	memset(&ftrain, 0, sizeof(ftrain));
+	memset(&ftest, 0, sizeof(ftest));
 	memset(model, 0, sizeof(model));
 	memset(&clear, 0, sizeof(clear));
 	memset(&twin, 0, sizeof(twin));
+	memset(&fmodel, 0, sizeof(fmodel));
+	memset(&fwork, 0, sizeof(fwork));
 
 	if (load_net("train", &net, o.net_name) < 0)
 		return 2;
@@ -875,25 +1333,27 @@ int train_main(int argc, char **argv)
 	if (!o.have_lr)
 		o.lr_log =
 		    (net.name[0] == 'A' && (net.name[1] == '\0' || net.name[1] == '-')) ? 7 : 5;
-	unsigned lr_shift = log2_u64(o.batch) + o.lr_log;
 	uint64_t seed = run.cfg.seed;
 	uint64_t pair_id = 0;
 	unsigned first_epoch = 1;
+	struct model_file_info sched; /* the learning rate, its decay and the batch size */
 
-	char save[PATH_LEN];
-	if (o.save)
-		snprintf(save, sizeof(save), "%s", o.save);
-	else if (o.resume)
-		snprintf(save, sizeof(save), "%s", o.resume);
-	else
-		snprintf(save, sizeof(save), "results/ckpt/%s", net.name);
-	if (make_parent_dirs("train", save) < 0)
-		return 1;
+	char save[PATH_LEN] = "";
+	if (secure) {
+		if (o.save)
+			snprintf(save, sizeof(save), "%s", o.save);
+		else if (o.resume)
+			snprintf(save, sizeof(save), "%s", o.resume);
+		else
+			snprintf(save, sizeof(save), "results/ckpt/%s", net.name);
+		if (make_parent_dirs("train", save) < 0)
+			return 1;
+	}
 	if (o.reveal && make_parent_dirs("train", o.reveal) < 0)
 		return 1;
 
 	/* The parties' models: shares at P0 and P1, shapes only at P2. */
-	for (int j = 0; j < PARTY_COUNT; j++)
+	for (int j = 0; j < PARTY_COUNT && secure; j++)
 		if (nn_model_init(&model[j], &net) < 0)
 			goto oom;
 	if (nn_model_init(&clear, &net) < 0)
@@ -931,16 +1391,31 @@ int train_main(int argc, char **argv)
 			goto out;
 		}
 		first_epoch = (unsigned)info.epochs + 1;
+		if (merge_schedule(&sched, &o, &info, o.resume) < 0) {
+			status = 2;
+			goto out;
+		}
 	} else {
+		merge_schedule(&sched, &o, NULL, NULL);
 		struct prg g;
 		prg_from(&g, seed, "init");
 		nn_model_init_weights(&clear, &g, frac);
 		prg_finish(&g);
-		prg_from(&g, seed, "owner-model");
-		nn_model_share(&clear, &model[0], &model[1], &g);
-		prg_finish(&g);
+		if (secure) {
+			prg_from(&g, seed, "owner-model");
+			nn_model_share(&clear, &model[0], &model[1], &g);
+			prg_finish(&g);
+		}
 		pair_id = random_pair_id();
 	}
+	if (sched.lr_log + sched.n_decay > LR_LOG_MAX) {
+		fprintf(stderr,
+		        "snn train: --lr-decay: the learning rate would fall to 2^-%u, below 2^-%d\n",
+		        sched.lr_log + sched.n_decay, LR_LOG_MAX);
+		status = 2;
+		goto out;
+	}
+	size_t batch = (size_t)sched.batch;
 
 	/* The data owner: load, encode, share. */
 	if (nn_mnist_load_dir(&tr, o.data_dir, "train", err, sizeof(err)) < 0 ||
@@ -949,12 +1424,11 @@ int train_main(int argc, char **argv)
 		goto out;
 	}
 	size_t n_train = tr.n < o.train_limit ? tr.n : (size_t)o.train_limit;
-	size_t n_iter = n_train / o.batch;
+	size_t n_iter = n_train / batch;
 	if (n_iter == 0) {
 		fprintf(stderr,
-		        "snn train: %zu training images (--train-limit) make no batch of %" PRIu64
-		        "\n",
-		        n_train, o.batch);
+		        "snn train: %zu training images (--train-limit) make no batch of %zu\n",
+		        n_train, batch);
 		status = 2;
 		goto out;
 	}
@@ -962,30 +1436,46 @@ int train_main(int argc, char **argv)
 	size_t test_batch = n_test < INFER_BATCH_DEFAULT ? n_test : INFER_BATCH_DEFAULT;
 	if (test_batch)
 		n_test = n_test / test_batch * test_batch;
-	{
-		struct prg owner;
-		prg_from(&owner, seed, "owner");
-		rc = owner_share(&train_set, tr.pixels, tr.labels, n_train, frac, &owner, 1,
-		                 o.shadow);
+	size_t probe = n_train < PROBE_BATCH ? n_train : PROBE_BATCH;
+	if (o.mode == MODE_FLOAT) {
+		rc = float_set_init(&ftrain, tr.pixels, tr.labels, n_train, 1);
 		if (rc == 0 && n_test)
-			rc = owner_share(&test_set, te.pixels, te.labels, n_test, frac, &owner, 0,
-			                 0);
-		prg_finish(&owner);
+			rc = float_set_init(&ftest, te.pixels, te.labels, n_test, 0);
+		if (rc < 0)
+			goto oom;
+	} else {
+		struct prg owner;
+		struct prg *g = secure ? &owner : NULL; /* the twin alone needs no shares */
+		if (secure)
+			prg_from(&owner, seed, "owner");
+		rc = owner_share(&train_set, tr.pixels, tr.labels, n_train, frac, g, 1,
+		                 o.shadow || !secure);
+		if (rc == 0 && n_test)
+			rc = owner_share(&test_set, te.pixels, te.labels, n_test, frac, g, 0, !secure);
+		if (secure)
+			prg_finish(&owner);
 		if (rc < 0)
 			goto oom;
 	}
 	nn_mnist_finish(&tr);
 	nn_mnist_finish(&te);
 
-	if (o.shadow) {
+	if (o.shadow || o.mode == MODE_FIXED) {
 		if (nn_model_init(&twin, &net) < 0)
 			goto oom;
 		if (o.resume)
 			nn_model_reveal(&twin, &model[0], &model[1]);
 		else
-			model_copy_values(&twin, &clear);
+			model_copy(&twin, &clear);
 		arena_init(&twin_arena, 1 << 20);
 		twin_ready = 1;
+	}
+	if (o.mode == MODE_FLOAT) {
+		if (nn_float_model_init(&fmodel, &net) < 0 ||
+		    nn_float_work_init(&fwork, &net, batch) < 0 ||
+		    !(flabels = malloc(batch * NN_MNIST_CLASSES * sizeof(float))))
+			goto oom;
+		nn_float_model_from_fixed(&fmodel, &clear, frac);
 	}
 	order = malloc(n_train * sizeof(uint32_t));
 	pred = malloc(n_test ? n_test : 1);
@@ -993,106 +1483,149 @@ int train_main(int argc, char **argv)
 	if (!order || !pred || !results)
 		goto oom;
 
-	char netsum[160], lrtext[32];
+	char netsum[160], lrtext[32], schedtext[200];
 	model_file_net_summary(&net, netsum, sizeof(netsum));
-	snprintf(lrtext, sizeof(lrtext), "2^-%u", o.lr_log);
-	if (!o.quiet)
-		fprintf(
-		    stderr,
-		    "snn train: network %s (%s), %zu training images (%zu iterations of %" PRIu64
-		    "), lr %s, %u fractional bits, %zu test images, epochs %u..%" PRIu64
-		    ", network model %s, checkpoints %s.p0/.p1\n",
-		    net.name, netsum, n_train, n_iter, o.batch, lrtext, frac, n_test, first_epoch,
-		    o.epochs, run.network, save);
+	model_file_schedule_text(&sched, schedtext, sizeof(schedtext));
+	snprintf(lrtext, sizeof(lrtext), "2^-%u", sched.lr_log);
+	if (!o.quiet) {
+		fprintf(stderr,
+		        "snn train: network %s (%s), mode %s, %zu training images (%zu iterations "
+		        "of %zu), %s, %u fractional bits, %zu test images, epochs %u..%" PRIu64,
+		        net.name, netsum, mode_names[o.mode], n_train, n_iter, batch, schedtext,
+		        frac, n_test, first_epoch, o.epochs);
+		if (secure)
+			fprintf(stderr, ", network model %s, checkpoints %s.p0/.p1", run.network,
+			        save);
+		fprintf(stderr, "\n");
+	}
 
-	size_t n_done = 0;
 	struct run_cost total = {0};
 	unsigned attempt = 0;
-	if (nn_model_init(&backup[0], &net) < 0 || nn_model_init(&backup[1], &net) < 0 ||
-	    nn_model_init(&check, &net) < 0)
+	if (secure && (nn_model_init(&backup[0], &net) < 0 || nn_model_init(&backup[1], &net) < 0 ||
+	               nn_model_init(&check, &net) < 0))
 		goto oom;
 	for (unsigned e = first_epoch; e <= o.epochs; e++) {
 		struct epoch_result *er = &results[n_done];
 		er->epoch = e;
+		er->lr_log = model_file_lr_log_at(&sched, e);
 		er->test_accuracy = -1;
+		unsigned lr_shift = log2_u64(batch) + er->lr_log;
 		shuffle(order, n_train, seed, e);
 		char what[64], label[32];
 		snprintf(what, sizeof(what), "epoch %u/%" PRIu64, e, o.epochs);
 
-		/* Training: one run of the three parties. */
+		/* Training: one run of the three parties, or the twin, or the float reference. */
 		struct progress pr;
-		if (progress_init(&pr, 1, o.batch, NN_MNIST_CLASSES, n_iter, frac, order,
-		                  train_set.labels, what, o.quiet) < 0)
+		if (progress_init(&pr, 1, batch, NN_MNIST_CLASSES, n_iter, frac, order,
+		                  secure ? train_set.labels
+		                  : o.mode == MODE_FIXED ? train_set.labels
+		                                         : ftrain.labels,
+		                  what, o.quiet) < 0)
 			goto oom;
-		struct nn_job jobs[PARTY_COUNT];
-		void *args[PARTY_COUNT];
-		for (int j = 0; j < PARTY_COUNT; j++) {
-			job_for(&jobs[j], j, &model[j], &train_set, order, n_iter, o.batch, frac);
-			jobs[j].train = 1;
-			jobs[j].lr_shift = lr_shift;
-			jobs[j].progress = progress_hook;
-			jobs[j].progress_ctx = &pr;
-			args[j] = &jobs[j];
-		}
-		struct sim_config cfg = run.cfg;
-		snprintf(label, sizeof(label), "train %u", e);
-		if (attempt)
-			snprintf(label, sizeof(label), "train %u retry %u", e, attempt);
-		cfg.seed = derive_seed(seed, label);
-		model_copy(&backup[0], &model[0]);
-		model_copy(&backup[1], &model[1]);
-		struct sim_result res;
-		rc = sim_run(&cfg, nn_job_party_fn, args, &res);
-		progress_finish(&pr);
-		if (rc < 0) {
-			fprintf(stderr, "snn train: %s: %s\n", what,
-			        res.message[0] ? res.message : error_strerror(rc));
+		if (o.mode == MODE_FIXED) {
+			double w0 = now_s(), c0 = cpu_now_s();
+			struct nn_ctx cc;
+			nn_ctx_init_clear(&cc, &twin_arena, frac);
+			struct owner_set view = train_set;
+			view.x[0] = view.x_clear;
+			view.y[0] = view.y_clear;
+			struct nn_job tj;
+			job_for(&tj, 0, &twin, &view, order, n_iter, batch, frac);
+			tj.train = 1;
+			tj.lr_shift = lr_shift;
+			tj.progress = progress_hook;
+			tj.progress_ctx = &pr;
+			rc = nn_job_run(&cc, &tj);
+			progress_finish(&pr);
+			if (rc < 0) {
+				fprintf(stderr, "snn train: %s: %s\n", what, error_strerror(rc));
+				goto out;
+			}
+			er->train.wall_s = now_s() - w0;
+			er->train.cpu_s[0] = cpu_now_s() - c0;
+		} else if (o.mode == MODE_FLOAT) {
+			double w0 = now_s(), c0 = cpu_now_s();
+			train_float_epoch(&fmodel, &fwork, flabels, &ftrain, order, n_iter, batch,
+			                  (float)(ldexp(1.0, -(int)er->lr_log) / (double)batch), &pr);
+			progress_finish(&pr);
+			er->train.wall_s = now_s() - w0;
+			er->train.cpu_s[0] = cpu_now_s() - c0;
+		} else {
+			struct nn_job jobs[PARTY_COUNT];
+			void *args[PARTY_COUNT];
+			for (int j = 0; j < PARTY_COUNT; j++) {
+				job_for(&jobs[j], j, &model[j], &train_set, order, n_iter, batch,
+				        frac);
+				jobs[j].train = 1;
+				jobs[j].lr_shift = lr_shift;
+				jobs[j].progress = progress_hook;
+				jobs[j].progress_ctx = &pr;
+				args[j] = &jobs[j];
+			}
+			struct sim_config cfg = run.cfg;
+			snprintf(label, sizeof(label), "train %u", e);
+			if (attempt)
+				snprintf(label, sizeof(label), "train %u retry %u", e, attempt);
+			cfg.seed = derive_seed(seed, label);
+			model_copy(&backup[0], &model[0]);
+			model_copy(&backup[1], &model[1]);
+			struct sim_result res;
+			rc = sim_run(&cfg, nn_job_party_fn, args, &res);
+			progress_finish(&pr);
+			if (rc < 0) {
+				fprintf(stderr, "snn train: %s: %s\n", what,
+				        res.message[0] ? res.message : error_strerror(rc));
+				sim_result_finish(&res);
+				goto out;
+			}
+			cost_from(&er->train, &res);
 			sim_result_finish(&res);
-			goto out;
 		}
-		cost_from(&er->train, &res);
-		sim_result_finish(&res);
 		er->loss = pr.loss_sum / (double)n_iter;
 		er->train_accuracy = pr.seen ? (double)pr.correct / (double)pr.seen : 0;
 
-		/* SecureML's local truncation fails with probability ~|x|/2^63 per
-		 * value, and a failure throws weights far off: the data owner checks
-		 * its revealed model and replays the epoch from its start with another
-		 * seed. */
-		double wmax = model_max_abs(&check, &model[0], &model[1], frac);
-		if (wmax > TRUNCATION_FAILURE_LIMIT) {
-			attempt++;
-			fprintf(stderr,
-			        "snn train: %s: a share truncation failed (a weight of magnitude %.3g); "
-			        "replaying the epoch from its start with another seed (attempt %u of %u)\n",
-			        what, wmax, attempt + 1, MAX_ATTEMPTS);
-			model_copy(&model[0], &backup[0]);
-			model_copy(&model[1], &backup[1]);
-			if (attempt + 1 >= MAX_ATTEMPTS) {
-				fprintf(stderr, "snn train: %s: giving up after %u attempts\n", what,
-				        MAX_ATTEMPTS);
-				rc = ERROR_PROTOCOL;
+		if (secure) {
+			/* SecureML's local truncation fails with probability ~|x|/2^63 per
+			 * value, and a failure throws weights far off: the data owner
+			 * checks its revealed model and replays the epoch from its start
+			 * with another seed. */
+			double wmax = model_max_abs(&check, &model[0], &model[1], frac);
+			if (wmax > TRUNCATION_FAILURE_LIMIT) {
+				attempt++;
+				fprintf(stderr,
+				        "snn train: %s: a share truncation failed (a weight of "
+				        "magnitude %.3g); replaying the epoch from its start with "
+				        "another seed (attempt %u of %u)\n",
+				        what, wmax, attempt + 1, MAX_ATTEMPTS);
+				model_copy(&model[0], &backup[0]);
+				model_copy(&model[1], &backup[1]);
+				if (attempt + 1 >= MAX_ATTEMPTS) {
+					fprintf(stderr, "snn train: %s: giving up after %u attempts\n",
+					        what, MAX_ATTEMPTS);
+					rc = ERROR_PROTOCOL;
+					goto out;
+				}
+				er->retries++;
+				e--;
+				continue;
+			}
+			attempt = 0;
+
+			/* Checkpoint first: an interruption from here on loses nothing. */
+			struct model_file_info info = sched;
+			info.kind = MODEL_FILE_SHARE_P0;
+			info.frac_bits = frac;
+			info.epochs = e;
+			info.seed = seed;
+			info.pair_id = pair_id;
+			if (model_file_write_pair(save, &info, &model[0], &model[1], err,
+			                          sizeof(err)) < 0) {
+				fprintf(stderr, "snn train: checkpoint after %s: %s\n", what, err);
 				goto out;
 			}
-			er->retries++;
-			e--;
-			continue;
-		}
-		attempt = 0;
-
-		/* Checkpoint first: an interruption from here on loses nothing. */
-		struct model_file_info info = {.kind = MODEL_FILE_SHARE_P0,
-		                               .frac_bits = frac,
-		                               .epochs = e,
-		                               .seed = seed,
-		                               .pair_id = pair_id};
-		if (model_file_write_pair(save, &info, &model[0], &model[1], err, sizeof(err)) <
-		    0) {
-			fprintf(stderr, "snn train: checkpoint after %s: %s\n", what, err);
-			goto out;
 		}
 
-		/* The cleartext twin on the same order. */
+		/* The cleartext twin on the same order, then the probe batch. */
 		if (o.shadow) {
 			struct nn_ctx cc;
 			nn_ctx_init_clear(&cc, &twin_arena, frac);
@@ -1100,7 +1633,7 @@ int train_main(int argc, char **argv)
 			view.x[0] = view.x_clear;
 			view.y[0] = view.y_clear;
 			struct nn_job tj;
-			job_for(&tj, 0, &twin, &view, order, n_iter, o.batch, frac);
+			job_for(&tj, 0, &twin, &view, order, n_iter, batch, frac);
 			tj.train = 1;
 			tj.lr_shift = lr_shift;
 			if ((rc = nn_job_run(&cc, &tj)) < 0) {
@@ -1108,21 +1641,41 @@ int train_main(int argc, char **argv)
 				        error_strerror(rc));
 				goto out;
 			}
+			nn_model_reveal(&check, &model[0], &model[1]);
+			snprintf(label, sizeof(label), "probe %u", e);
+			struct nn_model *ms[PARTY_COUNT] = {&model[0], &model[1], &model[2]};
+			if (shadow_epoch(er, &run, derive_seed(seed, label), ms, &check, &twin,
+			                 &train_set, probe, frac, &twin_arena) < 0)
+				goto out;
 		}
 
-		/* Secure inference on the test set. */
+		/* Inference on the test set. */
 		if (n_test) {
 			char twhat[80];
 			snprintf(twhat, sizeof(twhat), "%s test", what);
 			snprintf(label, sizeof(label), "test %u", e);
-			struct nn_model *ms[PARTY_COUNT] = {&model[0], &model[1], &model[2]};
-			if (run_infer("train", &run, derive_seed(seed, label), ms, &test_set,
-			              n_test, test_batch, frac, twhat, o.quiet, pred,
-			              &er->test) < 0)
-				goto out;
+			double w0 = now_s();
+			if (secure) {
+				struct nn_model *ms[PARTY_COUNT] = {&model[0], &model[1], &model[2]};
+				if (run_infer("train", &run, derive_seed(seed, label), ms, &test_set,
+				              n_test, test_batch, frac, twhat, o.quiet, pred,
+				              &er->test) < 0)
+					goto out;
+			} else {
+				rc = o.mode == MODE_FIXED
+				         ? infer_fixed(&twin, &twin_arena, &test_set, n_test, test_batch,
+				                       frac, pred)
+				         : infer_float(&fmodel, &ftest, n_test, test_batch, pred);
+				if (rc < 0) {
+					fprintf(stderr, "snn train: %s: %s\n", twhat, error_strerror(rc));
+					goto out;
+				}
+				er->test.wall_s = now_s() - w0;
+			}
+			const uint8_t *labels = o.mode == MODE_FLOAT ? ftest.labels : test_set.labels;
 			size_t correct = 0;
 			for (size_t i = 0; i < n_test; i++)
-				correct += pred[i] == test_set.labels[i];
+				correct += pred[i] == labels[i];
 			er->test_accuracy = (double)correct / (double)n_test;
 		}
 		n_done++;
@@ -1135,76 +1688,123 @@ int train_main(int argc, char **argv)
 			snprintf(testtext, sizeof(testtext), "%.4f", er->test_accuracy);
 		else
 			snprintf(testtext, sizeof(testtext), "-");
-		printf("epoch %u/%" PRIu64
-		       ": loss %.4f, train acc %.4f, test acc %s | train %zu it: "
-		       "wall %.1f s, sim %.1f s, %s, cpu P0/P1/P2 %.1f/%.1f/%.1f s",
-		       e, o.epochs, er->loss, er->train_accuracy, testtext, n_iter,
-		       er->train.wall_s, er->train.sim_s, tb, er->train.cpu_s[0],
-		       er->train.cpu_s[1], er->train.cpu_s[2]);
+		printf("epoch %u/%" PRIu64 ": lr 2^-%u, loss %.4f, train acc %.4f, test acc %s | "
+		       "train %zu it: wall %.1f s",
+		       e, o.epochs, er->lr_log, er->loss, er->train_accuracy, testtext, n_iter,
+		       er->train.wall_s);
+		if (secure)
+			printf(", sim %.1f s, %s, cpu P0/P1/P2 %.1f/%.1f/%.1f s", er->train.sim_s, tb,
+			       er->train.cpu_s[0], er->train.cpu_s[1], er->train.cpu_s[2]);
+		else
+			printf(", cpu %.1f s", er->train.cpu_s[0]);
 		if (n_test) {
-			fmt_bytes(tb, sizeof(tb), er->test.bytes);
-			printf(" | test %zu img: wall %.1f s, sim %.1f s, %s", n_test,
-			       er->test.wall_s, er->test.sim_s, tb);
+			printf(" | test %zu img: wall %.1f s", n_test, er->test.wall_s);
+			if (secure) {
+				fmt_bytes(tb, sizeof(tb), er->test.bytes);
+				printf(", sim %.1f s, %s", er->test.sim_s, tb);
+			}
 		}
 		if (er->retries)
 			printf(" | replayed %u time%s after a truncation failure", er->retries,
 			       er->retries == 1 ? "" : "s");
 		printf("\n");
+		if (o.shadow)
+			print_shadow(er, frac, probe);
 		fflush(stdout); /* a log file shows each epoch as it ends */
-		if (o.shadow) {
-			struct nn_model *rev = &clear; /* holds the revealed secure model now */
-			nn_model_reveal(rev, &model[0], &model[1]);
-			print_shadow(rev, &twin, frac);
-		}
-		fflush(stdout);
 	}
 
 	if (o.reveal) {
-		nn_model_reveal(&clear, &model[0], &model[1]);
-		struct model_file_info info = {.kind = MODEL_FILE_CLEAR,
-		                               .frac_bits = frac,
-		                               .epochs = o.epochs,
-		                               .seed = seed,
-		                               .pair_id = pair_id};
-		if (model_file_write(o.reveal, &info, &clear, err, sizeof(err)) < 0) {
+		const struct nn_model *out_model = &clear;
+		if (secure) {
+			nn_model_reveal(&clear, &model[0], &model[1]);
+		} else if (o.mode == MODE_FIXED) {
+			out_model = &twin;
+		} else if (nn_float_model_to_fixed(&clear, &fmodel, frac) < 0) {
+			fprintf(stderr,
+			        "snn train: --reveal: a weight of the float model does not fit %u "
+			        "fractional bits\n",
+			        frac);
+			goto out;
+		}
+		struct model_file_info info = sched;
+		info.kind = MODEL_FILE_CLEAR;
+		info.frac_bits = frac;
+		info.epochs = o.epochs;
+		info.seed = seed;
+		info.pair_id = pair_id;
+		if (model_file_write(o.reveal, &info, out_model, err, sizeof(err)) < 0) {
 			fprintf(stderr, "snn train: --reveal: %s\n", err);
 			goto out;
 		}
 		if (!o.json)
-			printf("cleartext model written to %s\n", o.reveal);
+			printf("cleartext model written to %s%s\n", o.reveal,
+			       o.mode == MODE_FLOAT ? " (the float model rounded to fixed point)" : "");
 	}
 
 	if (o.json) {
 		double last_test = n_done ? results[n_done - 1].test_accuracy : -1;
 		printf("{\"net\":");
 		report_json_str(stdout, net.name);
-		printf(",\"epochs\":%" PRIu64 ",\"first_epoch\":%u,\"batch\":%" PRIu64
-		       ",\"lr\":%.17g,\"lr_text\":\"%s\",\"frac_bits\":%u,",
-		       o.epochs, first_epoch, o.batch, ldexp(1.0, -(int)o.lr_log), lrtext, frac);
+		printf(",\"mode\":\"%s\",\"epochs\":%" PRIu64 ",\"first_epoch\":%u,\"batch\":%zu"
+		       ",\"lr\":%.17g,\"lr_text\":\"%s\",\"lr_decay\":[",
+		       mode_names[o.mode], o.epochs, first_epoch, batch,
+		       ldexp(1.0, -(int)sched.lr_log), lrtext);
+		for (unsigned i = 0; i < sched.n_decay; i++)
+			printf("%s%u", i ? "," : "", (unsigned)sched.decay[i]);
+		printf("],\"frac_bits\":%u,", frac);
 		if (last_test >= 0)
 			printf("\"test_accuracy\":%.6f,", last_test);
 		else
 			printf("\"test_accuracy\":null,");
 		printf("\"images\":%zu,\"train_images\":%zu,\"test_images\":%zu,\"iterations\":%zu,"
-		       "\"wall_s\":%.3f,\"sim_s\":%.3f,\"network\":",
-		       n_done * n_iter * o.batch, n_train, n_test, n_done * n_iter, now_s() - t0,
-		       total.sim_s);
-		report_json_str(stdout, run.network);
-		printf(",\"bytes\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"save\":", total.bytes, seed);
-		report_json_str(stdout, save);
+		       "\"wall_s\":%.3f,",
+		       n_done * n_iter * batch, n_train, n_test, n_done * n_iter, now_s() - t0);
+		if (secure) {
+			printf("\"sim_s\":%.3f,\"network\":", total.sim_s);
+			report_json_str(stdout, run.network);
+			printf(",\"bytes\":%" PRIu64 ",", total.bytes);
+		} else {
+			printf("\"sim_s\":null,\"network\":null,\"bytes\":null,");
+		}
+		printf("\"seed\":%" PRIu64 ",\"save\":", seed);
+		if (secure)
+			report_json_str(stdout, save);
+		else
+			printf("null");
 		printf(",\"per_epoch\":[");
 		for (size_t k = 0; k < n_done; k++) {
 			const struct epoch_result *er = &results[k];
-			printf("%s{\"epoch\":%u,\"retries\":%u,\"loss\":%.6f,\"train_accuracy\":%.6f,",
-			       k ? "," : "", er->epoch, er->retries, er->loss, er->train_accuracy);
+			printf("%s{\"epoch\":%u,\"lr\":%.17g,\"retries\":%u,\"loss\":%.6f,"
+			       "\"train_accuracy\":%.6f,",
+			       k ? "," : "", er->epoch, ldexp(1.0, -(int)er->lr_log), er->retries,
+			       er->loss, er->train_accuracy);
 			if (er->test_accuracy >= 0)
 				printf("\"test_accuracy\":%.6f,", er->test_accuracy);
 			else
 				printf("\"test_accuracy\":null,");
-			print_json_cost(&er->train, "");
-			printf(",\"cpu_s\":[%.3f,%.3f,%.3f],", er->train.cpu_s[0],
-			       er->train.cpu_s[1], er->train.cpu_s[2]);
-			print_json_cost(&er->test, "test_");
+			print_json_cost(&er->train, "", secure);
+			if (secure)
+				printf(",\"cpu_s\":[%.3f,%.3f,%.3f],", er->train.cpu_s[0],
+				       er->train.cpu_s[1], er->train.cpu_s[2]);
+			else
+				printf(",\"cpu_s\":[%.3f],", er->train.cpu_s[0]);
+			print_json_cost(&er->test, "test_", secure);
+			if (er->n_shadow) {
+				printf(",\"shadow\":[");
+				for (size_t i = 0; i < er->n_shadow; i++) {
+					const struct shadow_layer *sl = &er->shadow[i];
+					printf("%s{\"layer\":%zu,\"kind\":", i ? "," : "", i + 1);
+					report_json_str(stdout, sl->text);
+					printf(",\"act_twin\":%.9g,\"act_same_weights\":%.9g",
+					       sl->act_twin, sl->act_same);
+					if (sl->has_params)
+						printf(",\"weights_ulps\":%" PRIu64
+						       ",\"biases_ulps\":%" PRIu64,
+						       sl->dw, sl->db);
+					printf("}");
+				}
+				printf("]");
+			}
 			printf("}");
 		}
 		printf("],");
@@ -1223,6 +1823,8 @@ out:
 	nn_mnist_finish(&te);
 	owner_set_finish(&train_set);
 	owner_set_finish(&test_set);
+	float_set_finish(&ftrain);
+	float_set_finish(&ftest);
 	for (int j = 0; j < PARTY_COUNT; j++)
 		nn_model_finish(&model[j]);
 	nn_model_finish(&clear);
@@ -1230,10 +1832,16 @@ out:
 	nn_model_finish(&backup[0]);
 	nn_model_finish(&backup[1]);
 	nn_model_finish(&check);
+	nn_float_model_finish(&fmodel);
+	nn_float_work_finish(&fwork);
+	free(flabels);
 	if (twin_ready)
 		arena_finish(&twin_arena);
 	free(order);
 	free(pred);
+	if (results)
+		for (size_t k = 0; k < o.epochs; k++)
+			free(results[k].shadow);
 	free(results);
 	return status;
 }

@@ -9,8 +9,14 @@
  *
  * train: one sim_run per epoch (public shuffle, SGD by truncation), a secure
  * inference on the test set after it, a checkpoint of the shares
- * (PREFIX.p0, PREFIX.p1: model_file.h) after every epoch, --resume,
- * --reveal FILE, --shadow (the cleartext fixed-point twin beside it).
+ * (PREFIX.p0, PREFIX.p1: model_file.h, with the learning rate, its decay and
+ * the batch size) after every epoch, --resume, --reveal FILE, --shadow (the
+ * cleartext fixed-point twin beside it: weight differences, and the
+ * activations of a probe batch revealed layer by layer against the twin's).
+ * --mode fixed trains the twin alone, --mode float the float reference
+ * (nn_float.h) alone: same initial weights, order and epoch lines, no
+ * parties, no checkpoints. --lr-decay halves the rate at given epochs in
+ * every mode.
  * infer: secure inference (forward + argmax) of a share pair or a cleartext
  * model file on the test set (accuracy, confusion matrix) or on image files.
  *
@@ -18,9 +24,11 @@
  * prg_derive_key(S, "owner") (train images and labels, then test images),
  * of a cleartext model "owner-model", the initial weights "init", the
  * shuffle of epoch e prg_derive_key(S ^ e·0x9e3779b97f4a7c15, "shuffle"),
- * and the simulation seeds of epoch e's training and test runs from
- * "train e" and "test e" (first 8 bytes of the key, little-endian). A
- * resumed epoch therefore replays exactly the epoch an interruption lost. */
+ * and the simulation seeds of epoch e's training, test and --shadow probe
+ * runs from "train e", "test e" and "probe e" (first 8 bytes of the key,
+ * little-endian). A resumed epoch therefore replays exactly the epoch an
+ * interruption lost. The cleartext modes start from the same "init" weights
+ * and use the same shuffles. */
 #ifndef SNN_BENCH_TRAIN_H
 #define SNN_BENCH_TRAIN_H
 

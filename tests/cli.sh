@@ -83,6 +83,57 @@ expect 2 "must be a power of two" -- train --net A --lr 0.01
 expect 2 "must be a power of two" -- train --net A --batch 100
 expect 2 "--net is required" -- train
 expect 2 "--model is required" -- infer
+expect 2 "--mode: unknown value 'fast'; accepted:" -- train --net A --mode fast
+expect 2 "--save is for --mode secure" -- train --net A --mode fixed --save /tmp/snn-cli-x
+expect 2 "--shadow is for --mode secure" -- train --net A --mode float --shadow
+expect 2 "--change-lr goes with --resume" -- train --net A --change-lr
+expect 2 "--lr-decay: '3,2' must be 'none' or up to 16 increasing epochs" -- train --net A --lr-decay 3,2
+expect 2 "--lr-decay: '1' must be" -- train --net A --lr-decay 1
+expect 2 "--lr-decay: '5,x' must be" -- train --net A --lr-decay 5,x
+expect 2 "would fall to 2^-41, below 2^-40" -- train --net A --lr 2^-40 --lr-decay 9
+expect 0 "--lr-decay E,..." -- train --help
+
+# Training runs on a few images (skipped without MNIST: scripts/test sets up without data).
+if [ -f "${SNN_DATA:-data/mnist}/train-images-idx3-ubyte" ]; then
+	tdir=$(mktemp -d)
+	small=(--train-limit 256 --test-limit 100 --quiet)
+	expect 0 "epoch 2/2: lr 2^-6, loss" -- train --net A --mode fixed --epochs 2 --lr 2^-5 --lr-decay 2 "${small[@]}"
+	expect 0 '"mode":"float"' -- train --net A --mode float "${small[@]}" --json
+	expect 0 "cleartext model written to $tdir/f.clear" -- train --net A --mode fixed "${small[@]}" --reveal "$tdir/f.clear"
+	expect 0 "accuracy" -- infer --model "$tdir/f.clear" --test-limit 100 --quiet
+	expect 0 "(the float model rounded to fixed point)" -- train --net A --mode float "${small[@]}" --reveal "$tdir/g.clear"
+	expect 0 "epoch 1/1: lr 2^-5" -- train --net A "${small[@]}" --lr 2^-5 --lr-decay 2 --save "$tdir/ck"
+	expect 2 "was trained with lr 2^-5, batch 128, halved at epochs 2; --lr differs" -- train --net A "${small[@]}" --epochs 2 --lr 2^-6 --resume "$tdir/ck"
+	expect 2 "; --batch differs" -- train --net A "${small[@]}" --epochs 2 --batch 64 --resume "$tdir/ck"
+	expect 2 "; --lr-decay differs" -- train --net A "${small[@]}" --epochs 2 --lr-decay none --resume "$tdir/ck"
+	expect 0 "epoch 2/2: lr 2^-6" -- train --net A "${small[@]}" --epochs 2 --resume "$tdir/ck"
+	expect 0 "epoch 3/3: lr 2^-8" -- train --net A "${small[@]}" --epochs 3 --lr 2^-7 --change-lr --resume "$tdir/ck"
+	expect 0 "epoch 4/4: lr 2^-8" -- train --net A "${small[@]}" --epochs 4 --lr 2^-7 --resume "$tdir/ck"
+	expect 0 "shadow layer 1 (fc 128): activations" -- train --net A "${small[@]}" --shadow --save "$tdir/sh"
+	# A checkpoint of format version 1 (no learning rate) is still resumed.
+	if command -v python3 >/dev/null; then
+		python3 - "$tdir/ck" "$tdir/v1" <<'PY'
+import struct, sys
+def fnv(b):
+    h = 0xcbf29ce484222325
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+    return h
+for j in (0, 1):
+    b = open(f"{sys.argv[1]}.p{j}", "rb").read()
+    v1 = bytearray(b[:48] + b[128:-8])
+    v1[8:12] = struct.pack("<I", 1)
+    v1 += struct.pack("<Q", fnv(v1))
+    open(f"{sys.argv[2]}.p{j}", "wb").write(bytes(v1))
+PY
+		expect 0 "checkpoint of format version 1, which does not store the learning rate: training on with lr 2^-6" -- train --net A "${small[@]}" --epochs 5 --lr 2^-6 --resume "$tdir/v1"
+		# ...and saved again in format version 2, with the learning rate it went on with.
+		expect 2 "v1.p0 was trained with lr 2^-6, batch 128; --lr differs" -- train --net A "${small[@]}" --epochs 6 --lr 2^-5 --resume "$tdir/v1"
+	fi
+	rm -rf "$tdir"
+else
+	echo "cli: no MNIST in ${SNN_DATA:-data/mnist}: training runs skipped"
+fi
 views=$(mktemp -d)
 printf '1\n-1\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
 expect 0 "drelu on 2 items: 1328 bytes" -- eval drelu "${TMPDIR:-/tmp}/snn-cli-$$.txt" --views "$views"

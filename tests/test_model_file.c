@@ -147,21 +147,35 @@ Test(model_file, tiny_network_layout_and_round_trip)
 	make_model(&m, &net, 1);
 	uint8_t *buf;
 	size_t len;
-	encode(&buf, &len, &m, &info_default);
-	/* Header 56, description, fc 4x3: 16 + 8·(12 + 3), fc 3x2: 16 + 8·(6 + 2), checksum 8. */
+	struct model_file_info in = info_default;
+	in.has_schedule = 1;
+	in.lr_log = 5;
+	in.batch = 128;
+	in.n_decay = 2;
+	in.decay[0] = 4;
+	in.decay[1] = 300;
+	encode(&buf, &len, &m, &in);
+	/* Header 136, description, fc 4x3: 16 + 8·(12 + 3), fc 3x2: 16 + 8·(6 + 2), checksum 8. */
 	int d = nn_net_format(&net, NULL, 0);
 	cr_assert_gt(d, 0);
-	cr_assert_eq(len, 56 + (size_t)d + 16 + 8 * 15 + 16 + 8 * 8 + 8);
+	cr_assert_eq(len, 136 + (size_t)d + 16 + 8 * 15 + 16 + 8 * 8 + 8);
 	cr_assert_eq(memcmp(buf, "SNNMODEL", 8), 0);
-	cr_assert_eq(buf[8], 1);  /* version, little-endian */
+	cr_assert_eq(buf[8], 2);  /* version, little-endian */
 	cr_assert_eq(buf[12], 0); /* kind: P0 */
 	cr_assert_eq(buf[16], 13);
 	cr_assert_eq(buf[24], 3); /* epochs */
 	cr_assert_eq(buf[32], 42);
 	cr_assert_eq(buf[40], 0xef); /* pair id, low byte first */
-	cr_assert_eq(buf[48], (uint8_t)d);
-	cr_assert_eq(memcmp(buf + 56, "# network tiny\n", 15), 0);
-	cr_assert_eq(buf[56 + d], 12); /* first weight count */
+	cr_assert_eq(buf[48], 5);    /* lr_log */
+	cr_assert_eq(buf[52], 2);    /* n_decay */
+	cr_assert_eq(buf[56], 128);  /* batch */
+	cr_assert_eq(buf[64], 4);    /* decay[0] */
+	cr_assert_eq(buf[68], 300 & 0xff);
+	cr_assert_eq(buf[69], 300 >> 8);
+	cr_assert_eq(buf[72], 0); /* unused entries */
+	cr_assert_eq(buf[128], (uint8_t)d);
+	cr_assert_eq(memcmp(buf + 136, "# network tiny\n", 15), 0);
+	cr_assert_eq(buf[136 + d], 12); /* first weight count */
 	struct model_file_info info;
 	char err[256];
 	int rc = model_file_decode(&back, &info, buf, len, "tiny.p0", err, sizeof(err));
@@ -173,10 +187,182 @@ Test(model_file, tiny_network_layout_and_round_trip)
 	cr_assert_eq(info.epochs, 3);
 	cr_assert_eq(info.seed, 42);
 	cr_assert_eq(info.pair_id, 0x0123456789abcdefull);
+	cr_assert_eq(info.has_schedule, 1);
+	cr_assert_eq(info.lr_log, 5);
+	cr_assert_eq(info.batch, 128);
+	cr_assert_eq(info.n_decay, 2);
+	cr_assert_eq(info.decay[0], 4);
+	cr_assert_eq(info.decay[1], 300);
 	assert_same_values(&m, &back, 1);
+	char text[128];
+	model_file_schedule_text(&info, text, sizeof(text));
+	cr_assert_str_eq(text, "lr 2^-5, batch 128, halved at epochs 4, 300");
+	cr_assert_eq(model_file_lr_log_at(&info, 1), 5);
+	cr_assert_eq(model_file_lr_log_at(&info, 3), 5);
+	cr_assert_eq(model_file_lr_log_at(&info, 4), 6);
+	cr_assert_eq(model_file_lr_log_at(&info, 299), 6);
+	cr_assert_eq(model_file_lr_log_at(&info, 300), 7);
 	free(buf);
 	nn_model_finish(&m);
 	nn_model_finish(&back);
+}
+
+/* ---- version 1 and the training schedule ---- */
+
+/* A version 1 image of the same model: bytes 48..127 of version 2 dropped. */
+static uint8_t *to_version_1(const uint8_t *v2, size_t len, size_t *len1)
+{
+	*len1 = len - 80;
+	uint8_t *v1 = malloc(*len1);
+	cr_assert_not_null(v1);
+	memcpy(v1, v2, 48);
+	memcpy(v1 + 48, v2 + 128, len - 128 - 8);
+	v1[8] = 1;
+	reseal(v1, *len1);
+	return v1;
+}
+
+Test(model_file, version_1_files_are_read_without_a_schedule)
+{
+	struct nn_net net;
+	make_tiny(&net);
+	struct nn_model m, back;
+	make_model(&m, &net, 30);
+	uint8_t *buf;
+	size_t len, len1;
+	struct model_file_info in = info_default, info;
+	in.has_schedule = 1;
+	in.lr_log = 7;
+	in.batch = 64;
+	encode(&buf, &len, &m, &in);
+	uint8_t *v1 = to_version_1(buf, len, &len1);
+	char err[256];
+	int rc = model_file_decode(&back, &info, v1, len1, "old.p0", err, sizeof(err));
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_eq(info.has_schedule, 0);
+	cr_assert_eq(info.lr_log, 0);
+	cr_assert_eq(info.batch, 0);
+	cr_assert_eq(info.epochs, 3);
+	cr_assert_eq(info.pair_id, info_default.pair_id);
+	cr_assert_str_eq(back.net.name, "tiny");
+	assert_same_values(&m, &back, 30);
+	nn_model_finish(&back);
+	char text[64];
+	model_file_schedule_text(&info, text, sizeof(text));
+	cr_assert_str_eq(text, "no training schedule");
+	/* Every truncation of a version 1 file is still an error. */
+	for (size_t n = 0; n < len1; n++) {
+		rc = model_file_decode(&back, &info, v1, n, "old.p0", err, sizeof(err));
+		cr_assert_eq(rc, ERROR_FORMAT, "length %zu: rc %d (%s)", n, rc, err);
+		nn_model_finish(&back);
+	}
+	free(v1);
+	free(buf);
+	nn_model_finish(&m);
+}
+
+Test(model_file, malformed_schedules_are_rejected)
+{
+	struct nn_net net;
+	make_tiny(&net);
+	struct nn_model m, out;
+	make_model(&m, &net, 31);
+	uint8_t *buf, *bad;
+	size_t len;
+	struct model_file_info in = info_default, info;
+	in.has_schedule = 1;
+	in.lr_log = 5;
+	in.batch = 128;
+	in.n_decay = 1;
+	in.decay[0] = 5;
+	encode(&buf, &len, &m, &in);
+	bad = malloc(len);
+	cr_assert_not_null(bad);
+	char err[256];
+	struct {
+		size_t off;     /* byte changed */
+		uint8_t value;  /* its new value */
+		const char *why; /* expected in the message */
+	} cases[] = {
+	    {48, 41, "below 2^-40"},           /* lr_log 41 */
+	    {56, 100, "power of two"},         /* batch 100 */
+	    {58, 0x20, "power of two"},        /* batch 128 + 2^21 */
+	    {52, 17, "more than 16"},          /* n_decay 17 */
+	    {64, 1, "increasing from 2"},      /* decay[0] = 1 */
+	    {68, 3, "unused decay entries"},   /* decay[1] set, n_decay 1 */
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		memcpy(bad, buf, len);
+		bad[cases[k].off] = cases[k].value;
+		reseal(bad, len);
+		int rc = model_file_decode(&out, &info, bad, len, "s", err, sizeof(err));
+		cr_assert_eq(rc, ERROR_FORMAT, "case %zu: rc %d", k, rc);
+		cr_assert_not_null(strstr(err, "malformed: training schedule"), "case %zu: '%s'", k,
+		                   err);
+		cr_assert_not_null(strstr(err, cases[k].why), "case %zu: '%s'", k, err);
+		cr_assert_null(out.w[0]);
+	}
+	/* No batch but an lr: fields set without a schedule. */
+	memcpy(bad, buf, len);
+	memset(bad + 56, 0, 8);
+	reseal(bad, len);
+	int rc = model_file_decode(&out, &info, bad, len, "s", err, sizeof(err));
+	cr_assert_eq(rc, ERROR_FORMAT);
+	cr_assert_not_null(strstr(err, "without a batch size"), "'%s'", err);
+	/* Encoding refuses what decoding would refuse. */
+	uint8_t *p;
+	size_t n;
+	in.decay[0] = 1;
+	cr_assert_eq(model_file_encode(&p, &n, &in, &m), ERROR_INVAL);
+	in.decay[0] = 5;
+	in.batch = 96;
+	cr_assert_eq(model_file_encode(&p, &n, &in, &m), ERROR_INVAL);
+	/* Without has_schedule the fields are not written. */
+	in.has_schedule = 0;
+	encode(&p, &n, &m, &in);
+	cr_assert_eq(model_file_decode(&out, &info, p, n, "s", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(info.has_schedule, 0);
+	cr_assert_eq(info.lr_log, 0);
+	nn_model_finish(&out);
+	free(p);
+	free(bad);
+	free(buf);
+	nn_model_finish(&m);
+}
+
+Test(model_file, halves_with_different_schedules_do_not_belong_together)
+{
+	struct nn_net net;
+	make_tiny(&net);
+	struct nn_model s0, s1, r0, r1, t;
+	make_model(&s0, &net, 32);
+	make_model(&s1, &net, 33);
+	char prefix[512], p1[600], err[512];
+	path_in_tmp(prefix, sizeof(prefix), "sch");
+	struct model_file_info info = info_default, got, ti;
+	info.has_schedule = 1;
+	info.lr_log = 5;
+	info.batch = 128;
+	cr_assert_eq(model_file_write_pair(prefix, &info, &s0, &s1, err, sizeof(err)), 0, "%s", err);
+	struct model_file_want want = {.net = &net, .params_only = 0, .frac_bits = 13, .kind = -1};
+	cr_assert_eq(model_file_read_pair(&r0, &r1, &got, prefix, &want, err, sizeof(err)), 0, "%s",
+	             err);
+	cr_assert_eq(got.has_schedule, 1);
+	cr_assert_eq(got.lr_log, 5);
+	cr_assert_eq(got.batch, 128);
+	nn_model_finish(&r0);
+	nn_model_finish(&r1);
+	/* p1 rewritten with lr 2^-6. */
+	snprintf(p1, sizeof(p1), "%s.p1", prefix);
+	cr_assert_eq(model_file_read(&t, &ti, p1, err, sizeof(err)), 0, "%s", err);
+	ti.lr_log = 6;
+	cr_assert_eq(model_file_write(p1, &ti, &t, err, sizeof(err)), 0, "%s", err);
+	nn_model_finish(&t);
+	int rc = model_file_read_pair(&r0, &r1, &got, prefix, &want, err, sizeof(err));
+	cr_assert_eq(rc, ERROR_INVAL);
+	cr_assert_not_null(strstr(err, "do not belong together"), "'%s'", err);
+	nn_model_finish(&s0);
+	nn_model_finish(&s1);
 }
 
 /* ---- round trips ---- */
@@ -372,11 +558,16 @@ Test(model_file, bad_magic_version_kind_and_counts)
 	uint8_t *bad = malloc(len);
 	cr_assert_not_null(bad);
 	memcpy(bad, buf, len);
-	bad[8] = 2; /* version 2, correctly signed */
+	bad[8] = 3; /* version 3, correctly signed */
 	reseal(bad, len);
-	rc = model_file_decode(&out, &info, bad, len, "v2", err, sizeof(err));
+	rc = model_file_decode(&out, &info, bad, len, "v3", err, sizeof(err));
 	cr_assert_eq(rc, ERROR_UNSUPPORTED);
-	cr_assert_str_eq(err, "v2: unsupported format version 2 (this snn reads version 1)");
+	cr_assert_str_eq(err, "v3: unsupported format version 3 (this snn reads versions 1 and 2)");
+	memcpy(bad, buf, len);
+	bad[8] = 0; /* version 0 */
+	reseal(bad, len);
+	rc = model_file_decode(&out, &info, bad, len, "v0", err, sizeof(err));
+	cr_assert_eq(rc, ERROR_UNSUPPORTED);
 
 	memcpy(bad, buf, len);
 	bad[12] = 3; /* kind 3 */
@@ -393,14 +584,14 @@ Test(model_file, bad_magic_version_kind_and_counts)
 
 	memcpy(bad, buf, len);
 	int d = nn_net_format(&net, NULL, 0);
-	bad[56 + d] = 11; /* first layer announces 11 weights instead of 12 */
+	bad[136 + d] = 11; /* first layer announces 11 weights instead of 12 */
 	reseal(bad, len);
 	rc = model_file_decode(&out, &info, bad, len, "cnt", err, sizeof(err));
 	cr_assert_eq(rc, ERROR_FORMAT);
 	cr_assert_not_null(strstr(err, "layer 1 has 11 weights"), "'%s'", err);
 
 	memcpy(bad, buf, len);
-	memcpy(bad + 56 + 15, "fc 3", 4); /* "input" becomes "fc 3t" */
+	memcpy(bad + 136 + 15, "fc 3", 4); /* "input" becomes "fc 3t" */
 	reseal(bad, len);
 	rc = model_file_decode(&out, &info, bad, len, "desc", err, sizeof(err));
 	cr_assert_eq(rc, ERROR_FORMAT);
