@@ -395,7 +395,8 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		info->has_schedule = batch != 0;
 		info->lr_log = get32(buf + 48);
 		info->batch = batch;
-		info->n_decay = n_decay <= MODEL_FILE_DECAY_MAX ? n_decay : MODEL_FILE_DECAY_MAX + 1;
+		info->n_decay =
+		    n_decay <= MODEL_FILE_DECAY_MAX ? n_decay : MODEL_FILE_DECAY_MAX + 1;
 		int stray = !batch && (info->lr_log || n_decay); /* schedule fields without one */
 		for (unsigned i = 0; i < MODEL_FILE_DECAY_MAX; i++) {
 			uint32_t v = get32(buf + 64 + 4 * i);
@@ -408,8 +409,8 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		                          "decay entries not 0"
 		                        : schedule_problem(info);
 		if (bad) {
-			rc = fail(err, err_len, ERROR_FORMAT, "%s: malformed: training schedule: %s",
-			          name, bad);
+			rc = fail(err, err_len, ERROR_FORMAT,
+			          "%s: malformed: training schedule: %s", name, bad);
 			goto out;
 		}
 	}
@@ -419,8 +420,7 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		          (unsigned long long)d);
 		goto out;
 	}
-	if ((rc = parse_desc(net, buf + hdr, (size_t)d, msg, sizeof(msg))) <
-	    0) {
+	if ((rc = parse_desc(net, buf + hdr, (size_t)d, msg, sizeof(msg))) < 0) {
 		rc = fail(err, err_len, ERROR_FORMAT, "%s: malformed network description: %s", name,
 		          msg);
 		goto out;

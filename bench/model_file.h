@@ -66,13 +66,13 @@
 #include "error.h"
 #include "nn_layers.h"
 
-#define MODEL_FILE_MAGIC        "SNNMODEL"
+#define MODEL_FILE_MAGIC           "SNNMODEL"
 #define MODEL_FILE_VERSION         2
-#define MODEL_FILE_HEADER_BYTES    136         /* up to the description (version 2) */
-#define MODEL_FILE_V1_HEADER_BYTES 56          /* the same in version 1 */
-#define MODEL_FILE_DESC_MAX        (64 * 1024) /* bytes of the description */
-#define MODEL_FILE_DECAY_MAX       16          /* entries of the decay list */
-#define MODEL_FILE_LR_LOG_MAX      40          /* learning rates down to 2^-40 */
+#define MODEL_FILE_HEADER_BYTES    136                 /* up to the description (version 2) */
+#define MODEL_FILE_V1_HEADER_BYTES 56                  /* the same in version 1 */
+#define MODEL_FILE_DESC_MAX        (64 * 1024)         /* bytes of the description */
+#define MODEL_FILE_DECAY_MAX       16                  /* entries of the decay list */
+#define MODEL_FILE_LR_LOG_MAX      40                  /* learning rates down to 2^-40 */
 #define MODEL_FILE_BATCH_MAX       ((uint64_t)1 << 20) /* examples per SGD step */
 
 enum model_file_kind {
@@ -88,10 +88,10 @@ struct model_file_info {
 	uint64_t seed;             /* seed of the training run */
 	uint64_t pair_id;          /* identifies the training run's pair of share files */
 	/* The training schedule (version 2; zero in version 1 files). */
-	int has_schedule;          /* 1: lr_log, batch and decay are recorded */
-	unsigned lr_log;           /* epoch 1's learning rate is 2^-lr_log */
-	uint64_t batch;            /* examples per SGD step */
-	unsigned n_decay;          /* entries in decay */
+	int has_schedule;                     /* 1: lr_log, batch and decay are recorded */
+	unsigned lr_log;                      /* epoch 1's learning rate is 2^-lr_log */
+	uint64_t batch;                       /* examples per SGD step */
+	unsigned n_decay;                     /* entries in decay */
 	uint32_t decay[MODEL_FILE_DECAY_MAX]; /* epochs at whose start the rate halves */
 };
 

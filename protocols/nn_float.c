@@ -181,8 +181,8 @@ void nn_float_work_finish(struct nn_float_work *w)
 /* ---- local helpers ---- */
 
 /* C (m x n) = op(A)·op(B), op(A) m x k, op(B) k x n, all row-major. */
-static void gemm(float *C, const float *A, const float *B, size_t m, size_t n, size_t k, int trans_a,
-		 int trans_b)
+static void gemm(float *C, const float *A, const float *B, size_t m, size_t n, size_t k,
+                 int trans_a, int trans_b)
 {
 	cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
 		    trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, 1.0f, A,
@@ -206,34 +206,39 @@ static void col_sums(float *g, const float *D, size_t rows, size_t cols)
 			g[c] += D[r * cols + c];
 }
 
+/* The pixel of img (in_h x in_w x in_c) at padded coordinates (y, x), NULL in
+ * the padding. */
+static float *pixel(float *img, const struct nn_layer *l, size_t y, size_t x)
+{
+	if (y < l->pad || x < l->pad || y - l->pad >= l->in_h || x - l->pad >= l->in_w)
+		return NULL;
+	return img + ((y - l->pad) * l->in_w + (x - l->pad)) * l->in_c;
+}
+
 /* Visit the (B·oh·ow) x (k·k·c) im2col matrix of a conv layer: gather X into
  * cols (scatter 0), or accumulate cols into X (scatter 1, the adjoint, X
- * zeroed first). Padding reads as zero and absorbs writes. */
+ * zeroed first). Padding reads as zero and absorbs writes. Row r of cols is
+ * output position (b, oy, ox); its columns run over (ky, kx, ch). */
 static void im2col(float *cols, float *X, const struct nn_layer *l, size_t batch, int scatter)
 {
-	size_t f = l->k, c = l->in_c, h = l->in_h, wd = l->in_w, st = l->stride ? l->stride : 1;
-	size_t pad = l->pad;
+	size_t f = l->k, c = l->in_c, st = l->stride ? l->stride : 1;
+	size_t img_len = nn_layer_in_size(l), n_out = l->out_h * l->out_w;
 	if (scatter)
-		memset(X, 0, batch * h * wd * c * sizeof(*X));
+		memset(X, 0, batch * img_len * sizeof(*X));
 	float *p = cols;
-	for (size_t b = 0; b < batch; b++) {
-		float *img = X + b * h * wd * c;
-		for (size_t oy = 0; oy < l->out_h; oy++)
-			for (size_t ox = 0; ox < l->out_w; ox++)
-				for (size_t ky = 0; ky < f; ky++)
-					for (size_t kx = 0; kx < f; kx++, p += c) {
-						size_t y = oy * st + ky, x = ox * st + kx;
-						int in = y >= pad && x >= pad && y - pad < h && x - pad < wd;
-						float *src = in ? img + ((y - pad) * wd + (x - pad)) * c : NULL;
-						for (size_t ch = 0; ch < c; ch++) {
-							if (scatter) {
-								if (src)
-									src[ch] += p[ch];
-							} else {
-								p[ch] = src ? src[ch] : 0.0f;
-							}
-						}
-					}
+	for (size_t r = 0; r < batch * n_out; r++) {
+		float *img = X + r / n_out * img_len;
+		size_t oy = r % n_out / l->out_w, ox = r % l->out_w;
+		for (size_t ky = 0; ky < f; ky++)
+			for (size_t kx = 0; kx < f; kx++, p += c) {
+				float *src = pixel(img, l, oy * st + ky, ox * st + kx);
+				for (size_t ch = 0; ch < c; ch++) {
+					if (!scatter)
+						p[ch] = src ? src[ch] : 0.0f;
+					else if (src)
+						src[ch] += p[ch];
+				}
+			}
 	}
 }
 
@@ -263,23 +268,23 @@ static void forward_layer(const struct nn_float_model *m, struct nn_float_work *
 			Y[k] = X[k] >= 0.0f ? X[k] : 0.0f;
 		return;
 	case NN_MAXPOOL: {
-		size_t k = l->k, h = l->in_h, wd = l->in_w, c = l->in_c;
-		size_t v = 0;
-		for (size_t b = 0; b < B; b++)
-			for (size_t oy = 0; oy < l->out_h; oy++)
-				for (size_t ox = 0; ox < l->out_w; ox++)
-					for (size_t ch = 0; ch < c; ch++, v++) {
-						size_t best = ((b * h + oy * k) * wd + ox * k) * c + ch;
-						for (size_t ky = 0; ky < k; ky++)
-							for (size_t kx = 0; kx < k; kx++) {
-								size_t at = ((b * h + oy * k + ky) * wd +
-									     ox * k + kx) * c + ch;
-								if (X[at] >= X[best])
-									best = at;
-							}
-						Y[v] = X[best];
-						w->argmax[i][v] = (uint32_t)best;
-					}
+		size_t k = l->k, c = l->in_c, row = l->in_w * c; /* values per input row */
+		size_t n_out = nn_layer_out_size(l);
+		for (size_t v = 0; v < B * n_out; v++) {
+			/* Output v is (b, oy, ox, ch); top: its window's first value. */
+			size_t b = v / n_out, ch = v % c, ox = v / c % l->out_w;
+			size_t oy = v % n_out / (c * l->out_w);
+			size_t top = b * nn_layer_in_size(l) + oy * k * row + ox * k * c + ch;
+			size_t best = top;
+			for (size_t ky = 0; ky < k; ky++)
+				for (size_t kx = 0; kx < k; kx++) {
+					size_t at = top + ky * row + kx * c;
+					if (X[at] >= X[best])
+						best = at;
+				}
+			Y[v] = X[best];
+			w->argmax[i][v] = (uint32_t)best;
+		}
 		return;
 	}
 	}

@@ -47,20 +47,21 @@ int nn_float_model_to_fixed(struct nn_model *fixed, const struct nn_float_model 
 
 /* Working memory for a batch (the float counterpart of struct nn_work). */
 struct nn_float_work {
-	size_t batch;                       /* images per batch */
-	float *act[NN_MAX_LAYERS + 1];      /* act[0]: input (batch x in), act[i+1]: output of layer i */
-	float *cols[NN_MAX_LAYERS];         /* conv: im2col of the input, (B·oh·ow) x (k·k·in_c) */
-	uint32_t *argmax[NN_MAX_LAYERS];    /* maxpool: index into act[i] of each max (B·out) */
-	float *gw[NN_MAX_LAYERS];           /* weight gradients (Σ over the batch) */
-	float *gb[NN_MAX_LAYERS];           /* bias gradients */
-	float *delta[2];                    /* backward buffers (largest activation) */
-	float *prob;                        /* ASM output (batch x classes) */
-	float *scratch;                     /* conv backward D·Wᵀ, (B·oh·ow) x (k·k·in_c) */
+	size_t batch;                    /* images per batch */
+	float *act[NN_MAX_LAYERS + 1];   /* act[0]: input (B x in), act[i+1]: layer i's output */
+	float *cols[NN_MAX_LAYERS];      /* conv: im2col of the input, (B·oh·ow) x (k·k·in_c) */
+	uint32_t *argmax[NN_MAX_LAYERS]; /* maxpool: index into act[i] of each max (B·out) */
+	float *gw[NN_MAX_LAYERS];        /* weight gradients (Σ over the batch) */
+	float *gb[NN_MAX_LAYERS];        /* bias gradients */
+	float *delta[2];                 /* backward buffers (largest activation) */
+	float *prob;                     /* ASM output (batch x classes) */
+	float *scratch;                  /* conv backward D·Wᵀ, (B·oh·ow) x (k·k·in_c) */
 };
 
 /* ERROR_INVAL for batch 0 or a NULL argument, ERROR_RANGE if a buffer's size
  * overflows, ERROR_NOMEM. */
-int nn_float_work_init(struct nn_float_work *w, const struct nn_net *net, size_t batch) SNN_MUST_CHECK;
+int nn_float_work_init(struct nn_float_work *w, const struct nn_net *net,
+                       size_t batch) SNN_MUST_CHECK;
 void nn_float_work_finish(struct nn_float_work *w);
 
 /* Forward pass of w->act[0] (filled by the caller); scores in w->act[n_layers]. */
@@ -71,7 +72,8 @@ void nn_float_output_asm(const struct nn_float_model *m, struct nn_float_work *w
 
 /* Backward pass from delta = prob - labels (batch x classes, one-hot),
  * filling w->gw, w->gb. */
-void nn_float_backward(const struct nn_float_model *m, struct nn_float_work *w, const float *labels);
+void nn_float_backward(const struct nn_float_model *m, struct nn_float_work *w,
+                       const float *labels);
 
 /* m -= step · gradients (step = lr / batch). */
 void nn_float_sgd(struct nn_float_model *m, const struct nn_float_work *w, float step);

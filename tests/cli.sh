@@ -109,7 +109,7 @@ if [ -f "${SNN_DATA:-data/mnist}/train-images-idx3-ubyte" ]; then
 	expect 0 "epoch 2/2: lr 2^-6" -- train --net A "${small[@]}" --epochs 2 --resume "$tdir/ck"
 	expect 0 "epoch 3/3: lr 2^-8" -- train --net A "${small[@]}" --epochs 3 --lr 2^-7 --change-lr --resume "$tdir/ck"
 	expect 0 "epoch 4/4: lr 2^-8" -- train --net A "${small[@]}" --epochs 4 --lr 2^-7 --resume "$tdir/ck"
-	expect 0 "shadow layer 1 (fc 128): activations" -- train --net A "${small[@]}" --shadow --save "$tdir/sh"
+	expect 0 "shadow layer 1 (fc 128): |act| " -- train --net A "${small[@]}" --shadow --save "$tdir/sh"
 	# A checkpoint of format version 1 (no learning rate) is still resumed.
 	if command -v python3 >/dev/null; then
 		python3 - "$tdir/ck" "$tdir/v1" <<'PY'

@@ -280,16 +280,16 @@ Test(model_file, malformed_schedules_are_rejected)
 	cr_assert_not_null(bad);
 	char err[256];
 	struct {
-		size_t off;     /* byte changed */
-		uint8_t value;  /* its new value */
+		size_t off;      /* byte changed */
+		uint8_t value;   /* its new value */
 		const char *why; /* expected in the message */
 	} cases[] = {
-	    {48, 41, "below 2^-40"},           /* lr_log 41 */
-	    {56, 100, "power of two"},         /* batch 100 */
-	    {58, 0x20, "power of two"},        /* batch 128 + 2^21 */
-	    {52, 17, "more than 16"},          /* n_decay 17 */
-	    {64, 1, "increasing from 2"},      /* decay[0] = 1 */
-	    {68, 3, "unused decay entries"},   /* decay[1] set, n_decay 1 */
+	    {48, 41, "below 2^-40"},         /* lr_log 41 */
+	    {56, 100, "power of two"},       /* batch 100 */
+	    {58, 0x20, "power of two"},      /* batch 128 + 2^21 */
+	    {52, 17, "more than 16"},        /* n_decay 17 */
+	    {64, 1, "increasing from 2"},    /* decay[0] = 1 */
+	    {68, 3, "unused decay entries"}, /* decay[1] set, n_decay 1 */
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		memcpy(bad, buf, len);
@@ -343,7 +343,8 @@ Test(model_file, halves_with_different_schedules_do_not_belong_together)
 	info.has_schedule = 1;
 	info.lr_log = 5;
 	info.batch = 128;
-	cr_assert_eq(model_file_write_pair(prefix, &info, &s0, &s1, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(model_file_write_pair(prefix, &info, &s0, &s1, err, sizeof(err)), 0, "%s",
+	             err);
 	struct model_file_want want = {.net = &net, .params_only = 0, .frac_bits = 13, .kind = -1};
 	cr_assert_eq(model_file_read_pair(&r0, &r1, &got, prefix, &want, err, sizeof(err)), 0, "%s",
 	             err);

@@ -91,7 +91,8 @@ Test(nn_float, padded_conv_and_maxpool_by_hand)
 	/* Padded conv: corners see one pixel, edges two, the centre all four. */
 	const float conv[9] = {1, 3, 2, 4, 10, 6, 3, 7, 4};
 	for (int k = 0; k < 9; k++)
-		cr_assert_float_eq(w.act[1][k], conv[k], 1e-6, "conv %d: %g", k, (double)w.act[1][k]);
+		cr_assert_float_eq(w.act[1][k], conv[k], 1e-6, "conv %d: %g", k,
+		                   (double)w.act[1][k]);
 	cr_assert_float_eq(w.act[2][0], 10, 1e-6);
 	cr_assert_eq(w.argmax[1][0], 4);
 	cr_assert_float_eq(w.act[3][0], 20, 1e-6);
@@ -102,7 +103,8 @@ Test(nn_float, padded_conv_and_maxpool_by_hand)
 	double d = (double)w.prob[0]; /* 1: a single class */
 	cr_assert_float_eq(d, 1.0, 1e-6);
 	for (int k = 0; k < 4; k++) /* dW = Σ over the centre window = the 4 pixels, ·2·d */
-		cr_assert_float_eq(w.gw[0][k], 2 * d * x[k], 1e-5, "dW[%d] %g", k, (double)w.gw[0][k]);
+		cr_assert_float_eq(w.gw[0][k], 2 * d * x[k], 1e-5, "dW[%d] %g", k,
+		                   (double)w.gw[0][k]);
 	cr_assert_float_eq(w.gb[0][0], 2 * d, 1e-6);
 	nn_float_work_finish(&w);
 	nn_float_model_finish(&m);
@@ -249,8 +251,9 @@ static void check_step(const char *text, size_t n, unsigned lr_log, uint64_t see
 			continue;
 		size_t at = 0;
 		double d = max_diff_ulps(p.flt.w[i], p.fixed.w[i], nn_layer_weights(l), &at);
-		cr_assert_leq(d, tol_ulps, "%s seed %llu: layer %zu weight %zu differs by %.2f ulps",
-			      text, (unsigned long long)seed, i + 1, at, d);
+		cr_assert_leq(d, tol_ulps,
+		              "%s seed %llu: layer %zu weight %zu differs by %.2f ulps", text,
+		              (unsigned long long)seed, i + 1, at, d);
 		d = max_diff_ulps(p.flt.b[i], p.fixed.b[i], nn_layer_biases(l), &at);
 		cr_assert_leq(d, tol_ulps, "%s seed %llu: layer %zu bias %zu differs by %.2f ulps",
 			      text, (unsigned long long)seed, i + 1, at, d);
@@ -352,10 +355,11 @@ Test(nn_float, backward_matches_finite_differences, .timeout = 60)
 				double down = dot_scores(&p.flt, &w, p.xf, p.in, D, p.n * p.K);
 				*v = keep;
 				double fd = (up - down) / (2.0 * (double)h);
-				cr_assert_leq(fabs(fd - g), 2e-3 + 0.02 * fabs(g),
-					      "%s seed %llu: layer %zu parameter %zu: backward %.6g, "
-					      "finite difference %.6g",
-					      texts[t], (unsigned long long)seed, i + 1, k, g, fd);
+				cr_assert_leq(
+				    fabs(fd - g), 2e-3 + 0.02 * fabs(g),
+				    "%s seed %llu: layer %zu parameter %zu: backward %.6g, "
+				    "finite difference %.6g",
+				    texts[t], (unsigned long long)seed, i + 1, k, g, fd);
 			}
 		}
 		free(D);
