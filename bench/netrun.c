@@ -7,6 +7,7 @@
 
 #include "arena.h"
 #include "bench.h"
+#include "cli.h"
 #include "fixed.h"
 #include "nn_layers.h"
 #include "nn_train.h"
@@ -318,4 +319,70 @@ out:
 void netrun_finish(struct netrun_result *r)
 {
 	sim_result_finish(&r->res);
+}
+
+void netrun_flags_default(struct netrun_flags *f)
+{
+	f->net_name = NULL;
+	f->batch = 1;
+	f->iters = 1;
+	f->train = 0;
+}
+
+int netrun_parse_flag(const char *cmd, struct netrun_flags *f, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	if (strcmp(a, "--train") == 0) {
+		f->train = 1;
+	} else if (cli_is(a, "--net")) {
+		if (!(f->net_name = cli_value(cmd, argc, argv, i)))
+			return -1;
+	} else if (cli_is(a, "--batch")) {
+		if (!(v = cli_value(cmd, argc, argv, i)) ||
+		    cli_parse_u64(cmd, "--batch", v, 1, 1 << 20, &f->batch) < 0)
+			return -1;
+	} else if (cli_is(a, "--iters")) {
+		if (!(v = cli_value(cmd, argc, argv, i)) ||
+		    cli_parse_u64(cmd, "--iters", v, 1, 1 << 20, &f->iters) < 0)
+			return -1;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+int netrun_flags_check(const char *cmd, const struct netrun_flags *f)
+{
+	if (!f->net_name) {
+		fprintf(stderr, "snn %s: --net is required (A, B, C, D, A-bench ... D-bench, or "
+				"a description file)\n", cmd);
+		return -1;
+	}
+	if (f->train && (f->batch & (f->batch - 1))) {
+		fprintf(stderr, "snn %s: --batch: with --train the batch must be a power of two "
+				"(the SGD step is a truncation by log2(batch) + log2(1/lr) bits), got "
+				"%llu\n", cmd, (unsigned long long)f->batch);
+		return -1;
+	}
+	return 0;
+}
+
+int netrun_flags_spec(const char *cmd, const struct netrun_flags *f, uint64_t seed,
+		      struct nn_net *net, struct netrun_spec *s)
+{
+	char err[512];
+	if (nn_net_load(net, f->net_name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "snn %s: --net: %s\n", cmd, err);
+		return -1;
+	}
+	*s = (struct netrun_spec){
+		.net = net,
+		.batch = (size_t)f->batch,
+		.iters = (size_t)f->iters,
+		.train = f->train,
+		.frac = FIXED_FRAC_BITS,
+		.lr_shift = f->train ? netrun_paper_lr_shift(net, (size_t)f->batch) : 0,
+		.seed = seed,
+	};
+	return 0;
 }

@@ -54,6 +54,31 @@ int netrun(const struct netrun_spec *s, const struct sim_config *cfg, struct net
 	   char *err, size_t len) SNN_MUST_CHECK;
 void netrun_finish(struct netrun_result *r);
 
+/* The flags of the commands that run one network (snn profile, snn sweep):
+ * --net NAME|FILE, --batch B, --iters N, --train. */
+struct netrun_flags {
+	const char *net_name; /* --net (required) */
+	uint64_t batch;       /* --batch (default 1) */
+	uint64_t iters;       /* --iters (default 1) */
+	int train;            /* --train: SGD iterations instead of inference */
+};
+
+void netrun_flags_default(struct netrun_flags *f);
+
+/* If argv[*i] is one of the flags above, parse it (advancing *i) and return
+ * 1; 0 if it is not one of them; -1 on a bad value (message printed as
+ * "snn <cmd>: ..."). */
+int netrun_parse_flag(const char *cmd, struct netrun_flags *f, int argc, char **argv, int *i);
+
+/* After parsing: --net given, a power-of-two batch with --train; 0 or -1
+ * with a message. */
+int netrun_flags_check(const char *cmd, const struct netrun_flags *f);
+
+/* Load the network and fill s (13 fractional bits, the paper's learning
+ * rate, seed); 0 or -1 with a message. */
+int netrun_flags_spec(const char *cmd, const struct netrun_flags *f, uint64_t seed,
+		      struct nn_net *net, struct netrun_spec *s);
+
 /* The lr_shift of the paper's learning rate for net at batch size batch
  * (2^-7 for A, 2^-5 otherwise; batch a power of two). */
 unsigned netrun_paper_lr_shift(const struct nn_net *net, size_t batch);

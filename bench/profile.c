@@ -499,10 +499,7 @@ const struct profile_expect *profile_missing(const struct profile *pr, size_t k)
 
 struct opts {
 	struct cli_run run;       /* network model, clock, seed ... */
-	const char *net_name;     /* --net */
-	uint64_t batch;           /* --batch */
-	uint64_t iters;           /* --iters */
-	int train;                /* --train */
+	struct netrun_flags nf;     /* --net, --batch, --iters, --train */
 	int json;                 /* --json */
 	const char *tsv_path;     /* --tsv */
 	const char *comm_path;    /* --comm-tsv, or derived from --tsv */
@@ -590,23 +587,23 @@ static const char *run_kind(int train)
 /* Table 7 beside ours, for the -bench networks at batch 1 or 128. */
 static void human_paper(const struct opts *o, const struct netrun_result *r)
 {
-	const char *name = o->net_name;
+	const char *name = o->nf.net_name;
 	size_t len = strlen(name);
-	if (o->train || len != 7 || strcmp(name + 1, "-bench") != 0 ||
-	    (o->batch != 1 && o->batch != 128))
+	if (o->nf.train || len != 7 || strcmp(name + 1, "-bench") != 0 ||
+	    (o->nf.batch != 1 && o->nf.batch != 128))
 		return;
 	char item[2] = { name[0], '\0' };
-	const struct paper_row *pc = paper_find(7, item, "-", (int)o->batch, "comm");
+	const struct paper_row *pc = paper_find(7, item, "-", (int)o->nf.batch, "comm");
 	if (!pc)
 		return;
 	double mb = r->bytes / 1e6;
 	printf("Table 7, network %s, batch %llu: %s MB published, %.3f MB here (%s)", item,
-	       (unsigned long long)o->batch, pc->value, mb,
+	       (unsigned long long)o->nf.batch, pc->value, mb,
 	       paper_matches(pc, mb) ? "matches at the printed precision" : "DIFFERS");
 	const char *metric = strcmp(o->run.network, "paper-lan") == 0   ? "lan_time"
 			     : strcmp(o->run.network, "paper-wan") == 0 ? "wan_time"
 									: NULL;
-	const struct paper_row *pt = metric ? paper_find(7, item, "-", (int)o->batch, metric) : NULL;
+	const struct paper_row *pt = metric ? paper_find(7, item, "-", (int)o->nf.batch, metric) : NULL;
 	if (pt)
 		printf("; %s s published, %.3f s simulated here", pt->value, r->sim_s);
 	printf(".\n");
@@ -618,13 +615,13 @@ static void human(const struct profile *pr, const struct opts *o, const struct n
 	char net[NETMODEL_TEXT_LEN];
 	netmodel_format(&o->run.cfg.net, net, sizeof(net));
 	printf("snn profile: network %s (%zu layers as run), batch %llu, %llu iteration%s, %s\n",
-	       o->net_name, pr->net.n_layers, (unsigned long long)o->batch,
-	       (unsigned long long)o->iters, o->iters == 1 ? "" : "s", run_kind(o->train));
+	       o->nf.net_name, pr->net.n_layers, (unsigned long long)o->nf.batch,
+	       (unsigned long long)o->nf.iters, o->nf.iters == 1 ? "" : "s", run_kind(o->nf.train));
 	printf("network model %s (%s), %s clock, seed %llu\n", o->run.network, net,
 	       o->run.cfg.clock == SIM_CLOCK_REAL ? "real" : "virtual",
 	       (unsigned long long)o->run.cfg.seed);
-	uint64_t images = o->batch * o->iters;
-	if (o->train)
+	uint64_t images = o->nf.batch * o->nf.iters;
+	if (o->nf.train)
 		printf("verified against the cleartext twin: %zu values (the first iteration's ASM "
 		       "outputs within 2^-5, every weight after the last within 2^-7 per iteration + 10%% of its layer's largest update; largest "
 		       "difference %.5f)\n", r->checked, r->max_diff);
@@ -717,10 +714,10 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 	char net[NETMODEL_TEXT_LEN];
 	netmodel_format(&o->run.cfg.net, net, sizeof(net));
 	printf("{\"command\":\"profile\",\"net\":");
-	report_json_str(stdout, o->net_name);
+	report_json_str(stdout, o->nf.net_name);
 	printf(",\"batch\":%llu,\"iters\":%llu,\"train\":%s,\"network\":",
-	       (unsigned long long)o->batch, (unsigned long long)o->iters,
-	       o->train ? "true" : "false");
+	       (unsigned long long)o->nf.batch, (unsigned long long)o->nf.iters,
+	       o->nf.train ? "true" : "false");
 	report_json_str(stdout, o->run.network);
 	printf(",\"network_model\":");
 	report_json_str(stdout, net);
@@ -805,9 +802,9 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 
 static void tsv_tree(FILE *f, const struct profile *pr, const struct opts *o)
 {
-	fprintf(f, "# snn profile --net %s --batch %llu --iters %llu%s\n", o->net_name,
-		(unsigned long long)o->batch, (unsigned long long)o->iters,
-		o->train ? " --train" : "");
+	fprintf(f, "# snn profile --net %s --batch %llu --iters %llu%s\n", o->nf.net_name,
+		(unsigned long long)o->nf.batch, (unsigned long long)o->nf.iters,
+		o->nf.train ? " --train" : "");
 	fprintf(f, "# one row per scope of the merged statistics tree; whole-run totals; '-': no "
 		   "formula\n");
 	fprintf(f, "path\tphase\tlayer\tlayer_desc\tprotocol\tdepth\tcalls\tbytes\tformula_bytes\t"
@@ -843,9 +840,9 @@ static void tsv_tree(FILE *f, const struct profile *pr, const struct opts *o)
 /* Bytes per layer and top-level protocol: a stacked bar chart's table. */
 static void tsv_comm(FILE *f, const struct profile *pr, const struct opts *o)
 {
-	fprintf(f, "# snn profile --net %s --batch %llu --iters %llu%s\n", o->net_name,
-		(unsigned long long)o->batch, (unsigned long long)o->iters,
-		o->train ? " --train" : "");
+	fprintf(f, "# snn profile --net %s --batch %llu --iters %llu%s\n", o->nf.net_name,
+		(unsigned long long)o->nf.batch, (unsigned long long)o->nf.iters,
+		o->nf.train ? " --train" : "");
 	profile_write_comm(f, pr);
 }
 
@@ -904,33 +901,23 @@ static int parse(struct opts *o, int argc, char **argv)
 {
 	memset(o, 0, sizeof(*o));
 	cli_run_default(&o->run);
-	o->batch = 1;
-	o->iters = 1;
+	netrun_flags_default(&o->nf);
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v;
+		const char *a = argv[i];
 		int r = cli_parse_run_flag("profile", &o->run, argc, argv, &i);
 		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		if ((r = netrun_parse_flag("profile", &o->nf, argc, argv, &i)) < 0)
 			return 2;
 		if (r > 0)
 			continue;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 1;
-		} else if (strcmp(a, "--train") == 0) {
-			o->train = 1;
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = 1;
-		} else if (cli_is(a, "--net")) {
-			if (!(o->net_name = cli_value("profile", argc, argv, &i)))
-				return 2;
-		} else if (cli_is(a, "--batch")) {
-			if (!(v = cli_value("profile", argc, argv, &i)) ||
-			    cli_parse_u64("profile", "--batch", v, 1, 1 << 20, &o->batch) < 0)
-				return 2;
-		} else if (cli_is(a, "--iters")) {
-			if (!(v = cli_value("profile", argc, argv, &i)) ||
-			    cli_parse_u64("profile", "--iters", v, 1, 1 << 20, &o->iters) < 0)
-				return 2;
 		} else if (cli_is(a, "--tsv")) {
 			if (!(o->tsv_path = cli_value("profile", argc, argv, &i)))
 				return 2;
@@ -946,17 +933,8 @@ static int parse(struct opts *o, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!o->net_name) {
-		fprintf(stderr, "snn profile: --net is required (A, B, C, D, A-bench ... D-bench, or "
-				"a description file)\n");
+	if (netrun_flags_check("profile", &o->nf) < 0)
 		return 2;
-	}
-	if (o->train && (o->batch & (o->batch - 1))) {
-		fprintf(stderr, "snn profile: --batch: with --train the batch must be a power of two "
-				"(the SGD step is a truncation by log2(batch) + log2(1/lr) bits), got "
-				"%llu\n", (unsigned long long)o->batch);
-		return 2;
-	}
 	if (o->tsv_path && !o->comm_path) {
 		const char *dot = strrchr(o->tsv_path, '.'), *slash = strrchr(o->tsv_path, '/');
 		int stem = dot && (!slash || dot > slash) ? (int)(dot - o->tsv_path)
@@ -993,10 +971,9 @@ int profile_main(int argc, char **argv)
 
 	struct nn_net net;
 	char err[512];
-	if (nn_net_load(&net, o.net_name, err, sizeof(err)) < 0) {
-		fprintf(stderr, "snn profile: --net: %s\n", err);
+	struct netrun_spec spec;
+	if (netrun_flags_spec("profile", &o.nf, o.run.cfg.seed, &net, &spec) < 0)
 		return 2;
-	}
 
 	int status = 2;
 	FILE *tsv = NULL, *comm = NULL, *trace = NULL;
@@ -1008,15 +985,6 @@ int profile_main(int argc, char **argv)
 	if (o.trace_path && !(trace = open_out("--trace", o.trace_path)))
 		goto out;
 
-	struct netrun_spec spec = {
-		.net = &net,
-		.batch = (size_t)o.batch,
-		.iters = (size_t)o.iters,
-		.train = o.train,
-		.frac = FIXED_FRAC_BITS,
-		.seed = o.run.cfg.seed,
-	};
-	spec.lr_shift = o.train ? netrun_paper_lr_shift(&net, spec.batch) : 0;
 	struct sim_config cfg = o.run.cfg;
 	if (trace && trace_create(&t) < 0) {
 		fprintf(stderr, "snn profile: --trace: out of memory\n");
@@ -1031,7 +999,7 @@ int profile_main(int argc, char **argv)
 		goto out;
 	}
 	struct profile pr;
-	int brc = profile_build(&pr, &r.res, &net, spec.batch, spec.iters, o.train, spec.frac);
+	int brc = profile_build(&pr, &r.res, &net, spec.batch, spec.iters, o.nf.train, spec.frac);
 	if (brc < 0) {
 		fprintf(stderr, "snn profile: %s\n", error_strerror(brc));
 		profile_finish(&pr);

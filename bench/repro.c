@@ -11,6 +11,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "fixed.h"
 #include "netrun.h"
 #include "paper.h"
 #include "plot.h"
@@ -172,7 +173,7 @@ static const struct meas *measure(struct repro *R, const char *net_name, size_t 
 			.batch = batch,
 			.iters = iters,
 			.train = train,
-			.frac = 13,
+			.frac = FIXED_FRAC_BITS,
 			.lr_shift = netrun_paper_lr_shift(&net, batch),
 			.seed = R->run.cfg.seed + (uint64_t)r,
 		};

@@ -25,10 +25,7 @@ static const char bound_letters[] = {'C', 'L', 'B'};
 
 struct opts {
 	struct cli_run run;     /* --network BASE, --seed, --cpu-scale, --clock ... */
-	const char *net_name;   /* --net */
-	uint64_t batch;         /* --batch */
-	uint64_t iters;         /* --iters */
-	int train;              /* --train */
+	struct netrun_flags nf;     /* --net, --batch, --iters, --train */
 	int json;               /* --json */
 	const char *tsv_path;   /* --tsv */
 	const char *lat_text;   /* --latency as given */
@@ -170,35 +167,25 @@ static int parse(struct opts *o, int argc, char **argv)
 {
 	memset(o, 0, sizeof(*o));
 	cli_run_default(&o->run);
-	o->batch = 1;
-	o->iters = 1;
+	netrun_flags_default(&o->nf);
 	o->lat_text = DEFAULT_LATENCY;
 	o->bw_text = DEFAULT_BANDWIDTH;
 	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v;
+		const char *a = argv[i];
 		int r = cli_parse_run_flag("sweep", &o->run, argc, argv, &i);
 		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		if ((r = netrun_parse_flag("sweep", &o->nf, argc, argv, &i)) < 0)
 			return 2;
 		if (r > 0)
 			continue;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 1;
-		} else if (strcmp(a, "--train") == 0) {
-			o->train = 1;
 		} else if (strcmp(a, "--json") == 0) {
 			o->json = 1;
-		} else if (cli_is(a, "--net")) {
-			if (!(o->net_name = cli_value("sweep", argc, argv, &i)))
-				return 2;
-		} else if (cli_is(a, "--batch")) {
-			if (!(v = cli_value("sweep", argc, argv, &i)) ||
-			    cli_parse_u64("sweep", "--batch", v, 1, 1 << 20, &o->batch) < 0)
-				return 2;
-		} else if (cli_is(a, "--iters")) {
-			if (!(v = cli_value("sweep", argc, argv, &i)) ||
-			    cli_parse_u64("sweep", "--iters", v, 1, 1 << 20, &o->iters) < 0)
-				return 2;
 		} else if (cli_is(a, "--latency")) {
 			if (!(o->lat_text = cli_value("sweep", argc, argv, &i)))
 				return 2;
@@ -217,19 +204,8 @@ static int parse(struct opts *o, int argc, char **argv)
 	if (parse_range("--latency", "lat", o->lat_text, DEFAULT_LAT_POINTS, &o->lat) < 0 ||
 	    parse_range("--bandwidth", "bw", o->bw_text, DEFAULT_BW_POINTS, &o->bw) < 0)
 		return 2;
-	if (!o->net_name) {
-		fprintf(stderr, "snn sweep: --net is required (A, B, C, D, A-bench ... D-bench, or "
-		                "a description file)\n");
+	if (netrun_flags_check("sweep", &o->nf) < 0)
 		return 2;
-	}
-	if (o->train && (o->batch & (o->batch - 1))) {
-		fprintf(stderr,
-		        "snn sweep: --batch: with --train the batch must be a power of two "
-		        "(the SGD step is a truncation by log2(batch) + log2(1/lr) bits), got "
-		        "%llu\n",
-		        (unsigned long long)o->batch);
-		return 2;
-	}
 	return 0;
 }
 
@@ -300,8 +276,8 @@ static void human(const struct opts *o, const struct nn_net *net, const struct n
 	netmodel_format(&o->run.cfg.net, base, sizeof(base));
 	printf(
 	    "snn sweep: network %s, batch %llu, %s, %llu iteration%s; one verified run under %s\n",
-	    net->name, (unsigned long long)o->batch, o->train ? "training" : "inference",
-	    (unsigned long long)o->iters, o->iters == 1 ? "" : "s", base);
+	    net->name, (unsigned long long)o->nf.batch, o->nf.train ? "training" : "inference",
+	    (unsigned long long)o->nf.iters, o->nf.iters == 1 ? "" : "s", base);
 	printf("  per iteration: %.4g MB, %.0f messages, %.0f rounds, CPU P0 %.3f s, P1 %.3f s, "
 	       "P2 %.3f s; wall %.3f s, simulated %.4f s\n",
 	       r->bytes / 1e6, r->msgs, r->rounds, r->cpu_s[0], r->cpu_s[1], r->cpu_s[2], r->wall_s,
@@ -368,7 +344,7 @@ static void json_points(const struct opts *o, const struct nn_net *net,
 			printf("{\"net\":");
 			report_json_str(stdout, net->name);
 			printf(",\"batch\":%llu,\"mode\":\"%s\",\"iters\":%zu,\"run_network\":",
-			       (unsigned long long)o->batch, o->train ? "train" : "infer",
+			       (unsigned long long)o->nf.batch, o->nf.train ? "train" : "infer",
 			       r->iters);
 			report_json_str(stdout, o->run.network);
 			printf(",\"latency_ms\":%.9g,\"bandwidth_MBps\":",
@@ -407,7 +383,7 @@ static void tsv_points(FILE *f, const struct opts *o, const struct nn_net *net,
 	fprintf(f,
 	        "# run: %s, batch %llu, %s, %zu iteration(s); per iteration %.0f bytes, %.0f "
 	        "messages, %.0f rounds, CPU s P0 %.4f P1 %.4f P2 %.4f, simulated %.6f s\n",
-	        net->name, (unsigned long long)o->batch, o->train ? "train" : "infer", r->iters,
+	        net->name, (unsigned long long)o->nf.batch, o->nf.train ? "train" : "infer", r->iters,
 	        r->bytes, r->msgs, r->rounds, r->cpu_s[0], r->cpu_s[1], r->cpu_s[2], r->sim_s);
 	fprintf(f,
 	        "# grid: --latency %s --bandwidth %s; times per iteration; compute_s + "
@@ -417,8 +393,8 @@ static void tsv_points(FILE *f, const struct opts *o, const struct nn_net *net,
 	           "transfer_s\tbound\n");
 	for (unsigned k = 0; k < o->lat.n * o->bw.n; k++) {
 		const struct point *p = &pts[k];
-		fprintf(f, "%s\t%llu\t%s\t%.6g\t", net->name, (unsigned long long)o->batch,
-		        o->train ? "train" : "infer", (double)p->latency_ns / 1e6);
+		fprintf(f, "%s\t%llu\t%s\t%.6g\t", net->name, (unsigned long long)o->nf.batch,
+		        o->nf.train ? "train" : "infer", (double)p->latency_ns / 1e6);
 		print_mbps(f, p->bandwidth_Bps);
 		fprintf(f, "\t%.6g\t%.6g\t%.6g\t%.6g\t%s\n", per_iter_s(p->tm.total_ns, r->iters),
 		        per_iter_s(p->tm.compute_ns, r->iters),
@@ -436,10 +412,9 @@ int sweep_main(int argc, char **argv)
 
 	struct nn_net net;
 	char err[512];
-	if (nn_net_load(&net, o.net_name, err, sizeof(err)) < 0) {
-		fprintf(stderr, "snn sweep: --net: %s\n", err);
+	struct netrun_spec spec;
+	if (netrun_flags_spec("sweep", &o.nf, o.run.cfg.seed, &net, &spec) < 0)
 		return 2;
-	}
 	FILE *tsv = NULL;
 	if (o.tsv_path && !(tsv = fopen(o.tsv_path, "w"))) {
 		fprintf(stderr, "snn sweep: --tsv: cannot write '%s'\n", o.tsv_path);
@@ -455,15 +430,6 @@ int sweep_main(int argc, char **argv)
 		fprintf(stderr, "snn sweep: out of memory\n");
 		goto out;
 	}
-	struct netrun_spec spec = {
-	    .net = &net,
-	    .batch = (size_t)o.batch,
-	    .iters = (size_t)o.iters,
-	    .train = o.train,
-	    .frac = FIXED_FRAC_BITS,
-	    .seed = o.run.cfg.seed,
-	};
-	spec.lr_shift = o.train ? netrun_paper_lr_shift(&net, spec.batch) : 0;
 	struct sim_config cfg = o.run.cfg;
 	cfg.trace = t;
 	have_run = 1;
