@@ -645,8 +645,10 @@ Test(trace, failed_run_leaves_a_well_formed_trace, .timeout = 60)
  * allows ~4 ms per round; the 20 ms absorbs thread start-up. The real run
  * can never be faster than its own messages allow: it is at least its trace
  * re-timed with no computation at all. Measured here with a training run
- * busy on both cores: +1.0% (real 2.360 s, virtual 2.336 s). */
-Test(trace, real_clock_agrees_with_virtual_clock, .timeout = 60)
+ * busy on both cores: +1.0% (real 2.360 s, virtual 2.336 s). In CI's
+ * AddressSanitizer build, run beside other tests, it once came out +27%: meson
+ * now runs it alone (tests/meson.build). */
+Test(trace, real_clock_agrees_with_virtual_clock, .timeout = 120)
 {
 	const char *spec = "lat=40ms,bw=2MB/s";
 	struct work w;
@@ -656,34 +658,42 @@ Test(trace, real_clock_agrees_with_virtual_clock, .timeout = 60)
 	config(&cfg, 8, spec, 1.0);
 	struct sim_result virt;
 	run_work(&w, &cfg, &virt);
-
-	cfg.clock = SIM_CLOCK_REAL;
-	struct trace *t = trace_new();
-	cfg.trace = t;
-	struct sim_result real;
-	run_work(&w, &cfg, &real);
-	struct trace_timing net_only, cpu;
-	cr_assert_eq(trace_retime(t, &cfg.net, 0.0, &net_only), 0);
-	cr_assert_eq(trace_retime(t, &cfg.net, 1.0, &cpu), 0);
-
-	double v = (double)virt.sim_ns / 1e9, r = (double)real.sim_ns / 1e9;
-	double wall = (double)real.wall_ns / 1e9, rt = (double)cpu.total_ns / 1e9;
-	double tol = 0.10 * v + 0.020;
-	fprintf(stderr,
-	        "trace: %s, %u rounds: virtual clock %.4f s, real clock %.4f s (wall %.4f s), "
-	        "difference %+.2f%%; real run's trace re-timed on its CPU time %.4f s, "
-	        "network only %.4f s (latency %.4f s, transfer %.4f s)\n",
-	        spec, virt.rounds, v, r, wall, 100.0 * (r - v) / v, rt,
-	        (double)net_only.total_ns / 1e9, (double)net_only.latency_ns / 1e9,
-	        (double)net_only.transfer_ns / 1e9);
-	cr_assert_eq(real.rounds, virt.rounds);
+	double v = (double)virt.sim_ns / 1e9, tol = 0.10 * v + 0.020;
 	cr_assert_gt(v, 1.0, "the workload is network-bound: %.3f s", v);
+
+	/* Wall time is at the mercy of whatever else the machine runs: a second
+	 * attempt is allowed when the first comes out of tolerance (a systematic
+	 * error fails both). The deterministic properties hold on every attempt. */
+	double r = 0.0, rt = 0.0;
+	for (int attempt = 1; attempt <= 2; attempt++) {
+		cfg.clock = SIM_CLOCK_REAL;
+		struct trace *t = trace_new();
+		cfg.trace = t;
+		struct sim_result real;
+		run_work(&w, &cfg, &real);
+		struct trace_timing net_only, cpu;
+		cr_assert_eq(trace_retime(t, &cfg.net, 0.0, &net_only), 0);
+		cr_assert_eq(trace_retime(t, &cfg.net, 1.0, &cpu), 0);
+		r = (double)real.sim_ns / 1e9;
+		rt = (double)cpu.total_ns / 1e9;
+		double wall = (double)real.wall_ns / 1e9;
+		fprintf(stderr,
+		        "trace: %s, %u rounds, attempt %d: virtual clock %.4f s, real clock %.4f s "
+		        "(wall %.4f s), difference %+.2f%%; real run's trace re-timed on its CPU "
+		        "time %.4f s, network only %.4f s (latency %.4f s, transfer %.4f s)\n",
+		        spec, virt.rounds, attempt, v, r, wall, 100.0 * (r - v) / v, rt,
+		        (double)net_only.total_ns / 1e9, (double)net_only.latency_ns / 1e9,
+		        (double)net_only.transfer_ns / 1e9);
+		cr_assert_eq(real.rounds, virt.rounds);
+		cr_assert_geq(real.sim_ns, net_only.total_ns, "the real run waited for every arrival");
+		sim_result_finish(&real);
+		trace_destroy(t);
+		if (fabs(r - v) <= tol && fabs(rt - v) <= tol)
+			break;
+	}
 	cr_assert_leq(fabs(r - v), tol,
 	              "real %.4f s vs virtual %.4f s: more than 10%% + 20 ms apart", r, v);
 	cr_assert_leq(fabs(rt - v), tol, "real run re-timed %.4f s vs virtual %.4f s", rt, v);
-	cr_assert_geq(real.sim_ns, net_only.total_ns, "the real run waited for every arrival");
 	sim_result_finish(&virt);
-	sim_result_finish(&real);
-	trace_destroy(t);
 	work_finish(&w);
 }
