@@ -22,6 +22,7 @@
 #include "nn_ops.h"
 #include "nn_train.h"
 #include "party.h"
+#include "plot.h"
 #include "prg.h"
 #include "report.h"
 #include "share.h"
@@ -737,6 +738,7 @@ struct train_opts {
 	const char *save;     /* --save PREFIX */
 	const char *resume;   /* --resume PREFIX */
 	const char *reveal;   /* --reveal FILE */
+	const char *curve;    /* --curve FILE or "none"; NULL: the default */
 	int mode;             /* enum train_mode */
 	uint64_t epochs;      /* total epochs */
 	uint64_t batch;       /* power of two */
@@ -799,6 +801,12 @@ static void train_usage(FILE *out)
 	    "  --change-lr        with --resume: train on with the --lr, --lr-decay and\n"
 	    "                     --batch given instead of the stored ones (and store them)\n"
 	    "  --reveal FILE      at the end, write the cleartext model to FILE\n"
+	    "  --curve FILE|none  after every epoch, write the training curve (a TSV row per\n"
+	    "                     epoch: epoch loss train_acc test_acc wall_s sim_s lr ...)\n"
+	    "                     to FILE and, with gnuplot, its figure to FILE without .tsv\n"
+	    "                     plus .png and .svg (default: the checkpoint prefix + .tsv;\n"
+	    "                     --mode fixed, float: results/ckpt/<net>-<mode>.tsv); with\n"
+	    "                     --resume it keeps the rows up to the checkpoint's epoch\n"
 	    "  --shadow           also train the cleartext fixed-point twin on the same data;\n"
 	    "                     after every epoch print per layer how far the secure\n"
 	    "                     weights are from it, and how far the revealed activations\n"
@@ -892,6 +900,13 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 		} else if (cli_is(a, "--reveal")) {
 			if (!(o->reveal = cli_value(cmd, argc, argv, &i)))
 				return 2;
+		} else if (cli_is(a, "--curve")) {
+			if (!(o->curve = cli_value(cmd, argc, argv, &i)))
+				return 2;
+			if (!*o->curve) {
+				fprintf(stderr, "snn train: --curve needs a file name or 'none'\n");
+				return 2;
+			}
 		} else if (cli_is(a, "--epochs")) {
 			if (!(v = cli_value(cmd, argc, argv, &i)) ||
 			    cli_parse_u64(cmd, "--epochs", v, 1, 100000, &o->epochs) < 0)
@@ -1299,6 +1314,270 @@ static int merge_schedule(struct model_file_info *sched, const struct train_opts
 	return 0;
 }
 
+/* ---- --curve: the training curve as TSV (plots/train.gp) and its figure ---- */
+
+/* The columns: plots/train.gp reads the first four; extra ones come after
+ * the six it documents. */
+#define CURVE_HEADER                                                                               \
+	"epoch\tloss\ttrain_acc\ttest_acc\twall_s\tsim_s\tlr\tcpu_s\tcpu_p0_s\tcpu_p1_s\t"         \
+	"cpu_p2_s\tbytes\ttest_wall_s\ttest_sim_s\ttest_bytes\tretries"
+
+struct curve {
+	char path[PATH_LEN];          /* the TSV; "": --curve none */
+	char stem[PATH_LEN];          /* path without .tsv: the figure is stem.png, stem.svg */
+	char title[NN_NAME_LEN + 32]; /* of the figure: "Network A, secure" */
+	char *earlier;   /* --resume: "# earlier command" lines carried over, or NULL */
+	char *head;      /* '#' lines and the header line */
+	char *rows;      /* one line per epoch so far */
+	size_t rows_len; /* bytes in rows */
+	size_t rows_cap; /* bytes allocated for rows */
+	int plot;        /* 1: render after every row; 0: no gnuplot, no test set or a failure */
+	int plotted;     /* the figure was written at least once */
+};
+
+static void curve_finish(struct curve *c)
+{
+	free(c->earlier);
+	free(c->head);
+	free(c->rows);
+	memset(c, 0, sizeof(*c));
+}
+
+static int curve_append(struct curve *c, const char *line, size_t n)
+{
+	if (c->rows_len + n + 1 > c->rows_cap) {
+		size_t cap = c->rows_cap ? c->rows_cap : 4096;
+		while (cap < c->rows_len + n + 1)
+			cap *= 2;
+		char *p = realloc(c->rows, cap);
+		if (!p)
+			return ERROR_NOMEM;
+		c->rows = p;
+		c->rows_cap = cap;
+	}
+	memcpy(c->rows + c->rows_len, line, n);
+	c->rows_len += n;
+	c->rows[c->rows_len] = '\0';
+	return 0;
+}
+
+/* An argument as a POSIX shell reads it back: as is, or in single quotes. */
+static void put_arg(FILE *f, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	                    "_-+=.,:/@%^") == strlen(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else if (*s == '\n')
+			fputs("'$'\\n''", f); /* keeps the metadata line one line */
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* --resume: keep the rows of epochs 1..last of the curve in from (written by
+ * an earlier invocation of the same run: the same seed), and carry its
+ * command lines over as "# earlier command". Returns 0, or -1 with the
+ * reason in why (the caller starts a new curve). */
+static int curve_load(struct curve *c, const char *from, uint64_t seed, unsigned last, size_t *kept,
+                      size_t *dropped, char *why, size_t why_len)
+{
+	*kept = *dropped = 0;
+	FILE *f = fopen(from, "r");
+	if (!f) {
+		snprintf(why, why_len, "cannot read '%s': %s", from, strerror(errno));
+		return -1;
+	}
+	char *line = NULL, *earlier = NULL, date[64] = "?";
+	size_t cap = 0, earlier_len = 0;
+	FILE *e = open_memstream(&earlier, &earlier_len);
+	int header = 0, rc = -1;
+	ssize_t n;
+	if (!e) {
+		snprintf(why, why_len, "out of memory");
+		goto out;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (line[0] == '#') {
+			if (strncmp(line, "# date: ", 8) == 0) {
+				snprintf(date, sizeof(date), "%s", line + 8);
+			} else if (strncmp(line, "# seed: ", 8) == 0 &&
+			           strtoull(line + 8, NULL, 10) != seed) {
+				snprintf(why, why_len,
+				         "'%s' is the curve of another run (%s, not %" PRIu64 ")",
+				         from, line + 2, seed);
+				goto out;
+			}
+			if (strncmp(line, "# earlier command ", 18) == 0)
+				fprintf(e, "%s\n", line);
+			else if (strncmp(line, "# command: ", 11) == 0)
+				fprintf(e, "# earlier command (%s): %s\n", date, line + 11);
+			continue;
+		}
+		if (!header) {
+			if (strcmp(line, CURVE_HEADER) != 0) {
+				snprintf(why, why_len,
+				         "'%s' does not have the columns this snn writes", from);
+				goto out;
+			}
+			header = 1;
+			continue;
+		}
+		char *end;
+		errno = 0;
+		unsigned long epoch = strtoul(line, &end, 10);
+		if (errno || end == line || *end != '\t' || epoch == 0)
+			continue; /* not a row of ours */
+		if (epoch > last) {
+			(*dropped)++;
+			continue;
+		}
+		line[n++] = '\n';
+		if (curve_append(c, line, (size_t)n) < 0) {
+			snprintf(why, why_len, "out of memory");
+			goto out;
+		}
+		(*kept)++;
+	}
+	if (ferror(f)) {
+		snprintf(why, why_len, "cannot read '%s': %s", from, strerror(errno));
+		goto out;
+	}
+	if (!header) {
+		snprintf(why, why_len, "'%s' has no header line", from);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (e && fclose(e) == 0 && rc == 0) {
+		c->earlier = earlier;
+		earlier = NULL;
+	}
+	free(earlier);
+	free(line);
+	fclose(f);
+	if (rc < 0) { /* start afresh */
+		c->rows_len = 0;
+		if (c->rows)
+			c->rows[0] = '\0';
+		*kept = 0;
+	}
+	return rc;
+}
+
+/* The metadata lines and the header (c->head). */
+static int curve_head(struct curve *c, int argc, char **argv, const struct report_meta *meta,
+                      const struct cli_run *run, int mode, const char *net_text,
+                      const char *sched_text, unsigned frac, size_t n_train, size_t n_iter,
+                      size_t n_test, const char *data_dir, const char *resumed)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(&c->head, &len);
+	if (!f)
+		return ERROR_NOMEM;
+	char note[64];
+	snprintf(note, sizeof(note), "none (--mode %s: no parties, nothing simulated)",
+	         mode_names[mode]);
+	fprintf(f, "# snn train: training curve, one row per epoch (plots/train.gp draws it)\n");
+	report_meta_tsv(f, meta, run, mode == MODE_SECURE ? NULL : note);
+	if (c->earlier)
+		fputs(c->earlier, f);
+	fprintf(f, "# command: snn train");
+	for (int i = 0; i < argc; i++) {
+		fputc(' ', f);
+		put_arg(f, argv[i]);
+	}
+	fprintf(f, "\n# mode: %s\n# net: %s\n# schedule: %s\n# frac bits: %u\n", mode_names[mode],
+	        net_text, sched_text, frac);
+	fprintf(f, "# data: %s: %zu training images (%zu iterations per epoch), %zu test images\n",
+	        data_dir, n_train, n_iter, n_test);
+	if (resumed)
+		fprintf(f, "# %s\n", resumed);
+	fprintf(f, "# columns: loss, train_acc: mean over the epoch's training batches; test_acc: "
+	           "on the test set after the epoch ('-': no test set); accuracies are fractions "
+	           "(0..1); wall_s, sim_s, cpu_*, bytes: the epoch's training; sim_s: its "
+	           "simulated time under the network model, 0 in --mode fixed and float (nothing "
+	           "is simulated); lr: the epoch's learning rate; cpu_s: CPU seconds of the three "
+	           "parties together (--mode fixed, float: of this process; then cpu_p0_s.."
+	           "cpu_p2_s and the bytes are 0); test_*: the test-set inference; retries: "
+	           "replays of the epoch after a share truncation failure\n");
+	fprintf(f, "%s\n", CURVE_HEADER);
+	return fclose(f) == 0 ? 0 : ERROR_NOMEM;
+}
+
+/* One epoch's row. */
+static int curve_add(struct curve *c, const struct epoch_result *er, int secure)
+{
+	char line[512], test[32];
+	if (er->test_accuracy >= 0)
+		snprintf(test, sizeof(test), "%.6f", er->test_accuracy);
+	else
+		snprintf(test, sizeof(test), "-");
+	const struct run_cost *t = &er->train;
+	double cpu = secure ? t->cpu_s[0] + t->cpu_s[1] + t->cpu_s[2] : t->cpu_s[0];
+	double p[PARTY_COUNT] = {0};
+	for (int j = 0; j < PARTY_COUNT && secure; j++)
+		p[j] = t->cpu_s[j];
+	int n = snprintf(line, sizeof(line),
+	                 "%u\t%.6f\t%.6f\t%s\t%.3f\t%.3f\t%.17g\t%.3f\t%.3f\t%.3f\t%.3f\t%" PRIu64
+	                 "\t%.3f\t%.3f\t%" PRIu64 "\t%u\n",
+	                 er->epoch, er->loss, er->train_accuracy, test, t->wall_s,
+	                 secure ? t->sim_s : 0.0, ldexp(1.0, -(int)er->lr_log), cpu, p[0], p[1],
+	                 p[2], secure ? t->bytes : 0, er->test.wall_s,
+	                 secure ? er->test.sim_s : 0.0, secure ? er->test.bytes : 0, er->retries);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return ERROR_INVAL;
+	return curve_append(c, line, (size_t)n);
+}
+
+/* The whole file through PATH.tmp and a rename: an interruption leaves the
+ * previous version or the new one. */
+static int curve_write(const struct curve *c, char *err, size_t err_len)
+{
+	char tmp[PATH_LEN + 8];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		snprintf(err, err_len, "cannot write '%s': %s", tmp, strerror(errno));
+		return ERROR_IO;
+	}
+	fputs(c->head, f);
+	if (c->rows_len)
+		fwrite(c->rows, 1, c->rows_len, f);
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad || rename(tmp, c->path) != 0) {
+		snprintf(err, err_len, "cannot write '%s': %s", c->path, strerror(errno));
+		remove(tmp);
+		return ERROR_IO;
+	}
+	return 0;
+}
+
+/* The figure of the curve so far; failures are warnings, and stop the
+ * rendering for the rest of the run. */
+static void curve_render(struct curve *c)
+{
+	if (!c->plot)
+		return;
+	char err[512];
+	const char *vars[] = {"title", c->title, NULL};
+	if (plot_render("train", c->path, c->stem, vars, err, sizeof(err)) < 0) {
+		fprintf(stderr, "snn train: warning: figure of %s: %s; no more figures this run\n",
+		        c->path, err);
+		c->plot = 0;
+		return;
+	}
+	c->plotted = 1;
+}
+
 int train_main(int argc, char **argv)
 {
 	double t0 = now_s();
@@ -1327,6 +1606,8 @@ int train_main(int argc, char **argv)
 	struct epoch_result *results = NULL;
 	size_t n_done = 0;
 	struct nn_model backup[2], check; /* epoch-start shares; the owner's revealed view */
+	struct curve curve;
+	memset(&curve, 0, sizeof(curve));
 	memset(backup, 0, sizeof(backup));
 	memset(&check, 0, sizeof(check));
 	memset(&tr, 0, sizeof(tr));
@@ -1365,6 +1646,35 @@ int train_main(int argc, char **argv)
 	}
 	if (o.reveal && make_parent_dirs("train", o.reveal) < 0)
 		return 1;
+	if (!o.curve || strcmp(o.curve, "none") != 0) {
+		/* Check now that the curve can be written, not after the first epoch. */
+		int w = o.curve  ? snprintf(curve.path, sizeof(curve.path), "%s", o.curve)
+		        : secure ? snprintf(curve.path, sizeof(curve.path), "%s.tsv", save)
+		                 : snprintf(curve.path, sizeof(curve.path),
+		                            "results/ckpt/%s-%s.tsv", net.name, mode_names[o.mode]);
+		if (w < 0 || (size_t)w >= sizeof(curve.path) - 8) {
+			fprintf(stderr, "snn train: --curve: path '%s' is too long\n", curve.path);
+			return 2;
+		}
+		if (make_parent_dirs("train", curve.path) < 0)
+			return 1;
+		char tmp[PATH_LEN + 8];
+		snprintf(tmp, sizeof(tmp), "%s.tmp", curve.path);
+		FILE *f = fopen(tmp, "w");
+		if (!f) {
+			fprintf(stderr, "snn train: --curve: cannot write '%s': %s\n", tmp,
+			        strerror(errno));
+			return 1;
+		}
+		fclose(f);
+		remove(tmp);
+		size_t n = strlen(curve.path);
+		snprintf(curve.stem, sizeof(curve.stem), "%.*s",
+		         (int)(n > 4 && strcmp(curve.path + n - 4, ".tsv") == 0 ? n - 4 : n),
+		         curve.path);
+		snprintf(curve.title, sizeof(curve.title), "Network %s, %s", net.name,
+		         mode_names[o.mode]);
+	}
 
 	/* The parties' models: shares at P0 and P1, shapes only at P2. */
 	for (int j = 0; j < PARTY_COUNT && secure; j++)
@@ -1513,6 +1823,63 @@ int train_main(int argc, char **argv)
 			fprintf(stderr, ", network model %s, checkpoints %s.p0/.p1", run.network,
 			        save);
 		fprintf(stderr, "\n");
+	}
+
+	if (curve.path[0]) {
+		char resumed[2 * PATH_LEN + 256] = "", why[PATH_LEN + 160];
+		if (o.resume) {
+			/* The rows before the checkpoint: from the curve beside it, or
+			 * the one --curve names; else from the other of the two. */
+			char beside[PATH_LEN + 8];
+			snprintf(beside, sizeof(beside), "%s.tsv", o.resume);
+			const char *from = o.curve ? curve.path : beside;
+			if (access(from, F_OK) != 0)
+				from = o.curve ? beside : curve.path;
+			if (access(from, F_OK) != 0)
+				from = o.curve ? curve.path : beside;
+			size_t kept, dropped;
+			unsigned last = first_epoch - 1;
+			if (curve_load(&curve, from, seed, last, &kept, &dropped, why,
+			               sizeof(why)) < 0) {
+				fprintf(stderr,
+				        "snn train: note: --curve: %s: a new curve starts at epoch "
+				        "%u\n",
+				        why, first_epoch);
+				snprintf(resumed, sizeof(resumed),
+				         "resumed at epoch %u: no rows of the epochs before (%s)",
+				         first_epoch, why);
+			} else {
+				if (kept != last)
+					fprintf(
+					    stderr,
+					    "snn train: note: --curve: '%s' has rows for %zu of "
+					    "the epochs 1..%u before the checkpoint's\n",
+					    from, kept, last);
+				snprintf(resumed, sizeof(resumed),
+				         "resumed at epoch %u: the %zu row%s before come from %s%s",
+				         first_epoch, kept, kept == 1 ? "" : "s", from,
+				         dropped ? " (its rows of later epochs dropped)" : "");
+			}
+		}
+		struct report_meta meta;
+		report_meta_collect(&meta);
+		char net_text[NN_NAME_LEN + 200];
+		snprintf(net_text, sizeof(net_text), "%s (%s)", net.name, netsum);
+		struct cli_run meta_run = run;
+		meta_run.cfg.seed = seed; /* --resume: the checkpoint's */
+		if (curve_head(&curve, argc, argv, &meta, &meta_run, o.mode, net_text, schedtext,
+		               frac, n_train, n_iter, n_test, o.data_dir,
+		               resumed[0] ? resumed : NULL) < 0)
+			goto oom;
+		if (!n_test) {
+			fprintf(stderr,
+			        "snn train: note: --curve: no test set (--test-limit 0): no "
+			        "figure of the curve\n");
+		} else if (!plot_available()) {
+			fprintf(stderr, "snn train: gnuplot not found: plots skipped\n");
+		} else {
+			curve.plot = 1;
+		}
 	}
 
 	struct run_cost total = {0};
@@ -1732,6 +2099,16 @@ int train_main(int argc, char **argv)
 		if (o.shadow)
 			print_shadow(er, frac, probe);
 		fflush(stdout); /* a log file shows each epoch as it ends */
+		if (curve.path[0]) {
+			/* A failed write loses only the curve: warn and train on. */
+			char cerr[PATH_LEN + 256];
+			if ((rc = curve_add(&curve, er, secure)) < 0)
+				goto oom;
+			if (curve_write(&curve, cerr, sizeof(cerr)) < 0)
+				fprintf(stderr, "snn train: warning: --curve: %s\n", cerr);
+			else
+				curve_render(&curve);
+		}
 	}
 
 	if (o.reveal) {
@@ -1763,6 +2140,13 @@ int train_main(int argc, char **argv)
 			                            : "");
 	}
 
+	if (curve.path[0] && !o.json) {
+		printf("training curve written to %s", curve.path);
+		if (curve.plotted)
+			printf(" (figure %s.png, .svg)", curve.stem);
+		printf("\n");
+	}
+
 	if (o.json) {
 		double last_test = n_done ? results[n_done - 1].test_accuracy : -1;
 		printf("{\"net\":");
@@ -1791,6 +2175,11 @@ int train_main(int argc, char **argv)
 		printf("\"seed\":%" PRIu64 ",\"save\":", seed);
 		if (secure)
 			report_json_str(stdout, save);
+		else
+			printf("null");
+		printf(",\"curve\":");
+		if (curve.path[0])
+			report_json_str(stdout, curve.path);
 		else
 			printf("null");
 		printf(",\"per_epoch\":[");
@@ -1858,6 +2247,7 @@ out:
 	nn_float_model_finish(&fmodel);
 	nn_float_work_finish(&fwork);
 	free(flabels);
+	curve_finish(&curve);
 	if (twin_ready)
 		arena_finish(&twin_arena);
 	free(order);

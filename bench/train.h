@@ -16,7 +16,10 @@
  * --mode fixed trains the twin alone, --mode float the float reference
  * (nn_float.h) alone: same initial weights, order and epoch lines, no
  * parties, no checkpoints. --lr-decay halves the rate at given epochs in
- * every mode.
+ * every mode. --curve FILE (default PREFIX.tsv; in the cleartext modes
+ * results/ckpt/<net>-<mode>.tsv) gets a TSV row per epoch after each epoch
+ * (written to FILE.tmp and renamed; --resume keeps the rows up to the
+ * checkpoint's epoch), and with gnuplot the figure plots/train.gp draws of it.
  * infer: secure inference (forward + argmax) of a share pair or a cleartext
  * model file on the test set (accuracy, confusion matrix) or on image files.
  *

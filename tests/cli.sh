@@ -97,11 +97,12 @@ expect 0 "--lr-decay E,..." -- train --help
 if [ -f "${SNN_DATA:-data/mnist}/train-images-idx3-ubyte" ]; then
 	tdir=$(mktemp -d)
 	small=(--train-limit 256 --test-limit 100 --quiet)
-	expect 0 "epoch 2/2: lr 2^-6, loss" -- train --net A --mode fixed --epochs 2 --lr 2^-5 --lr-decay 2 "${small[@]}"
-	expect 0 '"mode":"float"' -- train --net A --mode float "${small[@]}" --json
-	expect 0 "cleartext model written to $tdir/f.clear" -- train --net A --mode fixed "${small[@]}" --reveal "$tdir/f.clear"
+	# (--curve none or in $tdir: the default of the cleartext modes is results/ckpt/)
+	expect 0 "epoch 2/2: lr 2^-6, loss" -- train --net A --mode fixed --epochs 2 --lr 2^-5 --lr-decay 2 "${small[@]}" --curve none
+	expect 0 '"mode":"float"' -- train --net A --mode float "${small[@]}" --json --curve "$tdir/float.tsv"
+	expect 0 "cleartext model written to $tdir/f.clear" -- train --net A --mode fixed "${small[@]}" --reveal "$tdir/f.clear" --curve none
 	expect 0 "accuracy" -- infer --model "$tdir/f.clear" --test-limit 100 --quiet
-	expect 0 "(the float model rounded to fixed point)" -- train --net A --mode float "${small[@]}" --reveal "$tdir/g.clear"
+	expect 0 "(the float model rounded to fixed point)" -- train --net A --mode float "${small[@]}" --reveal "$tdir/g.clear" --curve none
 	expect 0 "epoch 1/1: lr 2^-5" -- train --net A "${small[@]}" --lr 2^-5 --lr-decay 2 --save "$tdir/ck"
 	expect 2 "was trained with lr 2^-5, batch 128, halved at epochs 2; --lr differs" -- train --net A "${small[@]}" --epochs 2 --lr 2^-6 --resume "$tdir/ck"
 	expect 2 "; --batch differs" -- train --net A "${small[@]}" --epochs 2 --batch 64 --resume "$tdir/ck"
@@ -134,6 +135,92 @@ PY
 else
 	echo "cli: no MNIST in ${SNN_DATA:-data/mnist}: training runs skipped"
 fi
+# snn train --curve on a tiny synthetic MNIST (runs without data/mnist): 256 training and
+# 100 test images of random bytes, labels 0..9, in valid idx files.
+syn=$(mktemp -d)
+# be32 <v>: four bytes, big-endian
+be32() {
+	local o k
+	for k in 24 16 8 0; do
+		printf -v o '%03o' $(($1 >> k & 255))
+		printf "\\$o"
+	done
+}
+# idx_set <stem> <n>: <stem>-images-idx3-ubyte (magic 0x803, n x 28 x 28) and
+# <stem>-labels-idx1-ubyte (magic 0x801, n labels)
+idx_set() {
+	local o v
+	{ be32 2051; be32 "$2"; be32 28; be32 28; head -c $(($2 * 784)) /dev/urandom; } >"$syn/$1-images-idx3-ubyte"
+	{
+		be32 2049
+		be32 "$2"
+		for v in $(head -c "$2" /dev/urandom | od -An -v -tu1); do
+			printf -v o '%03o' $((v % 10))
+			printf "\\$o"
+		done
+	} >"$syn/$1-labels-idx1-ubyte"
+}
+idx_set train 256
+idx_set t10k 100
+# check_curve <file> <first epoch> <last epoch>: '#' lines, a header that starts with
+# plots/train.gp's six columns, then one row per epoch in order, fractions in 0..1, no nan
+check_curve() {
+	awk -F'\t' -v first="$2" -v last="$3" '
+		/^#/ { next }
+		!h { h = 1; nf = NF
+		     if ($1 != "epoch" || $2 != "loss" || $3 != "train_acc" || $4 != "test_acc" ||
+		         $5 != "wall_s" || $6 != "sim_s" || $7 != "lr") bad = 1
+		     e = first; next }
+		{ if (NF != nf || $1 != e || $3 < 0 || $3 > 1 || $4 < 0 || $4 > 1 || tolower($0) ~ /nan/) bad = 1
+		  e++ }
+		END { exit !(h && !bad && e == last + 1) }' "$1" 2>/dev/null
+}
+# check <description> <command...>: one check that passes if the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		echo "FAIL: $what"
+	fi
+}
+syn_run=(--net A --data "$syn" --quiet)
+expect 0 "training curve written to $syn/c.tsv" -- train "${syn_run[@]}" --mode fixed --epochs 2 --train-limit 256 --batch 128 --curve "$syn/c.tsv"
+check "snn train --mode fixed --curve: $syn/c.tsv has no rows for epochs 1..2" check_curve "$syn/c.tsv" 1 2
+check "snn train --curve: no '# mode: fixed' and '# command: snn train' metadata" \
+	grep -q '^# command: snn train --net A' "$syn/c.tsv"
+expect 0 "epoch 1/1" -- train "${syn_run[@]}" --epochs 1 --train-limit 256 --test-limit 100 --save "$syn/ck"
+check "snn train --save: no curve beside the checkpoint" check_curve "$syn/ck.tsv" 1 1
+cp "$syn/ck.p0" "$syn/e1.p0" && cp "$syn/ck.p1" "$syn/e1.p1"
+expect 0 '"curve":"'"$syn/ck.tsv"'"' -- train "${syn_run[@]}" --resume "$syn/ck" --epochs 2 --test-limit 100 --json
+check "snn train --resume: the curve does not continue with epochs 1..2" check_curve "$syn/ck.tsv" 1 2
+# From the epoch-1 checkpoint again into ck: the row of epoch 2 is replaced, not repeated.
+expect 0 "epoch 2/2" -- train "${syn_run[@]}" --resume "$syn/e1" --save "$syn/ck" --epochs 2 --test-limit 100
+check "snn train --resume from an earlier epoch: the later rows are not dropped" check_curve "$syn/ck.tsv" 1 2
+check "snn train --resume: no '# resumed' and '# earlier command' lines" \
+	grep -q '^# resumed at epoch 2: the 1 row before come from .*(its rows of later epochs dropped)$' "$syn/ck.tsv"
+expect 0 "note: --curve: cannot read '$syn/new.tsv'" -- train "${syn_run[@]}" --resume "$syn/e1" --save "$syn/e1" --epochs 2 --test-limit 100 --curve "$syn/new.tsv"
+check "snn train --resume without a curve: a new one does not start at epoch 2" check_curve "$syn/new.tsv" 2 2
+# The default (results/ckpt/<net>-<mode>.tsv in the cleartext modes) and none, in empty folders.
+snn_abs=$(cd "$(dirname "$snn")" && pwd)/$(basename "$snn")
+mkdir "$syn/def" "$syn/none"
+(cd "$syn/def" && "$snn_abs" train "${syn_run[@]}" --mode float --train-limit 128 >/dev/null 2>&1)
+check "snn train --mode float: no curve in results/ckpt/A-float.tsv" check_curve "$syn/def/results/ckpt/A-float.tsv" 1 1
+(cd "$syn/none" && "$snn_abs" train "${syn_run[@]}" --mode fixed --train-limit 128 --curve none >/dev/null 2>&1)
+check "snn train --curve none wrote files" [ -z "$(ls -A "$syn/none")" ]
+# The figures: with gnuplot beside each curve, without it a note and none.
+if command -v gnuplot >/dev/null; then
+	for f in c ck new; do
+		check "snn train --curve: no $syn/$f.png and $syn/$f.svg" eval \
+			'[ "$(head -c 8 "$syn/$f.png" 2>/dev/null | od -An -tx1 | tr -d " \n")" = 89504e470d0a1a0a ] && grep -q "</svg>" "$syn/$f.svg"'
+	done
+fi
+out=$(PATH=/nonexistent "$snn" train "${syn_run[@]}" --mode fixed --train-limit 128 --curve "$syn/np.tsv" 2>&1)
+check "snn train without gnuplot: no 'gnuplot not found: plots skipped', or a figure" \
+	eval 'grep -q "gnuplot not found: plots skipped" <<<"$out" && [ ! -e "$syn/np.png" ] && check_curve "$syn/np.tsv" 1 1'
+rm -rf "$syn"
 views=$(mktemp -d)
 printf '1\n-1\n' >"${TMPDIR:-/tmp}/snn-cli-$$.txt"
 expect 0 "drelu on 2 items: 1328 bytes" -- eval drelu "${TMPDIR:-/tmp}/snn-cli-$$.txt" --views "$views"
