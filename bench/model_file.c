@@ -102,6 +102,9 @@ void model_file_schedule_text(const struct model_file_info *info, char *buf, siz
 		             (unsigned)info->decay[i]);
 		pos += n > 0 ? (size_t)n : 0;
 	}
+	if (info->grad != NN_GRAD_PAPER && pos < len)
+		snprintf(buf + pos, len - pos, ", output gradient %s",
+		         nn_grad_name(info->grad) ? nn_grad_name(info->grad) : "?");
 }
 
 /* "malformed" text for a schedule breaking the limits of model_file.h, or NULL. */
@@ -116,6 +119,8 @@ static const char *schedule_problem(const struct model_file_info *info)
 		return "batch size not a power of two up to 2^20";
 	if (info->n_decay > MODEL_FILE_DECAY_MAX)
 		return "more than 16 decay epochs";
+	if (!nn_grad_name(info->grad))
+		return "unknown output gradient";
 	for (unsigned i = 0; i < info->n_decay; i++)
 		if (info->decay[i] < 2 || (i && info->decay[i] <= info->decay[i - 1]))
 			return "decay epochs not increasing from 2";
@@ -242,7 +247,7 @@ int model_file_encode(uint8_t **buf, size_t *len, const struct model_file_info *
 	put32(p + 8, MODEL_FILE_VERSION);
 	put32(p + 12, (uint32_t)info->kind);
 	put32(p + 16, info->frac_bits);
-	put32(p + 20, 0);
+	put32(p + 20, info->has_schedule ? (uint32_t)info->grad : 0);
 	put64(p + 24, info->epochs);
 	put64(p + 32, info->seed);
 	put64(p + 40, info->pair_id);
@@ -383,7 +388,7 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		          get32(buf + 12));
 		goto out;
 	}
-	if (info->frac_bits < 1 || info->frac_bits > 40 || get32(buf + 20) != 0) {
+	if (info->frac_bits < 1 || info->frac_bits > 40 || (version < 2 && get32(buf + 20) != 0)) {
 		rc = fail(err, err_len, ERROR_FORMAT,
 		          "%s: malformed: %u fractional bits (1 to 40) or reserved field not 0",
 		          name, info->frac_bits);
@@ -394,10 +399,12 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		uint64_t batch = get64(buf + 56);
 		info->has_schedule = batch != 0;
 		info->lr_log = get32(buf + 48);
+		info->grad = get32(buf + 20) <= NN_GRAD_CE ? (int)get32(buf + 20) : -1;
 		info->batch = batch;
 		info->n_decay =
 		    n_decay <= MODEL_FILE_DECAY_MAX ? n_decay : MODEL_FILE_DECAY_MAX + 1;
-		int stray = !batch && (info->lr_log || n_decay); /* schedule fields without one */
+		/* schedule fields without one */
+		int stray = !batch && (info->lr_log || n_decay || get32(buf + 20));
 		for (unsigned i = 0; i < MODEL_FILE_DECAY_MAX; i++) {
 			uint32_t v = get32(buf + 64 + 4 * i);
 			if (i < info->n_decay)
@@ -639,7 +646,7 @@ static int read_checked(struct nn_model *m, struct model_file_info *info, const 
 static int same_schedule(const struct model_file_info *a, const struct model_file_info *b)
 {
 	if (a->has_schedule != b->has_schedule || a->lr_log != b->lr_log || a->batch != b->batch ||
-	    a->n_decay != b->n_decay)
+	    a->n_decay != b->n_decay || a->grad != b->grad)
 		return 0;
 	for (unsigned i = 0; i < a->n_decay && i < MODEL_FILE_DECAY_MAX; i++)
 		if (a->decay[i] != b->decay[i])

@@ -14,7 +14,9 @@
  *   8    4         format version (uint32) = 2
  *   12   4         kind (uint32): 0 = share of P0, 1 = share of P1, 2 = cleartext
  *   16   4         fixed-point fractional bits (uint32), 1..40
- *   20   4         reserved (uint32), 0
+ *   20   4         output gradient (uint32), enum nn_grad: 0 = paper (delta =
+ *                  ASM - y), 1 = ce; part of the schedule (0 without one).
+ *                  Version 1 files: reserved, 0
  *   24   8         epochs completed (uint64)
  *   32   8         training seed (uint64)
  *   40   8         pair id (uint64): random, the same in the .p0 and .p1 of one
@@ -90,6 +92,7 @@ struct model_file_info {
 	/* The training schedule (version 2; zero in version 1 files). */
 	int has_schedule;                     /* 1: lr_log, batch and decay are recorded */
 	unsigned lr_log;                      /* epoch 1's learning rate is 2^-lr_log */
+	int grad;                             /* enum nn_grad: the output gradient */
 	uint64_t batch;                       /* examples per SGD step */
 	unsigned n_decay;                     /* entries in decay */
 	uint32_t decay[MODEL_FILE_DECAY_MAX]; /* epochs at whose start the rate halves */

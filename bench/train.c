@@ -749,6 +749,8 @@ struct train_opts {
 	unsigned n_decay;     /* entries in decay */
 	int have_decay;       /* --lr-decay given */
 	int change_lr;        /* --change-lr */
+	int grad;             /* --grad: enum nn_grad */
+	int have_grad;        /* --grad given */
 	uint64_t frac;        /* --frac-bits */
 	uint64_t train_limit; /* training images used */
 	uint64_t test_limit;  /* test images used; 0: no test */
@@ -784,6 +786,10 @@ static void train_usage(FILE *out)
 	    "                     (default 2^-7 for A, 2^-5 otherwise, as in the paper)\n"
 	    "  --lr-decay E,...   halve the learning rate at the start of each epoch E\n"
 	    "                     (increasing, from 2; at most 16), e.g. 5,10; none: never\n"
+	    "  --grad G           the output layer's gradient: paper (default: delta =\n"
+	    "                     ASM(u) - y, section 3.12; trains A, but C collapses) or\n"
+	    "                     ce (the gradient of ASM's own cross-entropy, clipped:\n"
+	    "                     trains C; one more Division of B values per step)\n"
 	    "  --frac-bits F      fixed-point fractional bits (default 13)\n"
 	    "  --data DIR         MNIST idx files (default $SNN_DATA or data/mnist)\n"
 	    "  --train-limit N    use the first N training images (default all 60000)\n"
@@ -929,6 +935,14 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 			    parse_lr(cmd, v, &o->lr_log) < 0)
 				return 2;
 			o->have_lr = 1;
+		} else if (cli_is(a, "--grad")) {
+			if (!(v = cli_value(cmd, argc, argv, &i)))
+				return 2;
+			if ((o->grad = nn_grad_parse(v)) < 0) {
+				fprintf(stderr, "snn train: --grad: '%s': expected paper or ce\n", v);
+				return 2;
+			}
+			o->have_grad = 1;
 		} else if (cli_is(a, "--lr-decay")) {
 			if (!(v = cli_value(cmd, argc, argv, &i)) || parse_decay(o, v) < 0)
 				return 2;
@@ -1273,6 +1287,7 @@ static int merge_schedule(struct model_file_info *sched, const struct train_opts
 	memset(sched, 0, sizeof(*sched));
 	sched->has_schedule = 1;
 	sched->lr_log = o->lr_log;
+	sched->grad = o->grad;
 	sched->batch = o->batch;
 	sched->n_decay = o->n_decay;
 	memcpy(sched->decay, o->decay, sizeof(o->decay));
@@ -1292,13 +1307,14 @@ static int merge_schedule(struct model_file_info *sched, const struct train_opts
 	const char *flag = o->have_lr && o->lr_log != stored->lr_log         ? "--lr"
 	                   : o->have_batch && o->batch != stored->batch     ? "--batch"
 	                   : o->have_decay && decay_differs                 ? "--lr-decay"
+	                   : o->have_grad && o->grad != stored->grad        ? "--grad"
 	                                                                    : NULL;
 	if (flag && !o->change_lr) {
 		char have[160];
 		model_file_schedule_text(stored, have, sizeof(have));
 		fprintf(stderr,
 		        "snn train: --resume: %s.p0 was trained with %s; %s differs (drop --lr, "
-		        "--batch and --lr-decay to continue with the stored ones, or add "
+		        "--batch, --lr-decay and --grad to continue with the stored ones, or add "
 		        "--change-lr to train on with the new ones)\n",
 		        prefix, have, flag);
 		return -1;
@@ -1307,6 +1323,8 @@ static int merge_schedule(struct model_file_info *sched, const struct train_opts
 		sched->lr_log = stored->lr_log;
 	if (!o->change_lr || !o->have_batch)
 		sched->batch = stored->batch;
+	if (!o->change_lr || !o->have_grad)
+		sched->grad = stored->grad;
 	if (!o->change_lr || !o->have_decay) {
 		sched->n_decay = stored->n_decay;
 		memcpy(sched->decay, stored->decay, sizeof(sched->decay));
@@ -1802,6 +1820,7 @@ int train_main(int argc, char **argv)
 		    !(flabels = malloc(batch * NN_MNIST_CLASSES * sizeof(float))))
 			goto oom;
 		nn_float_model_from_fixed(&fmodel, &clear, frac);
+		fwork.grad = sched.grad;
 	}
 	order = malloc(n_train * sizeof(uint32_t));
 	pred = malloc(n_test ? n_test : 1);
@@ -1915,6 +1934,7 @@ int train_main(int argc, char **argv)
 			struct nn_job tj;
 			job_for(&tj, 0, &twin, &view, order, n_iter, batch, frac);
 			tj.train = 1;
+			tj.grad = sched.grad;
 			tj.lr_shift = lr_shift;
 			tj.progress = progress_hook;
 			tj.progress_ctx = &pr;
@@ -1941,6 +1961,7 @@ int train_main(int argc, char **argv)
 				job_for(&jobs[j], j, &model[j], &train_set, order, n_iter, batch,
 				        frac);
 				jobs[j].train = 1;
+				jobs[j].grad = sched.grad;
 				jobs[j].lr_shift = lr_shift;
 				jobs[j].progress = progress_hook;
 				jobs[j].progress_ctx = &pr;
@@ -2020,6 +2041,7 @@ int train_main(int argc, char **argv)
 			struct nn_job tj;
 			job_for(&tj, 0, &twin, &view, order, n_iter, batch, frac);
 			tj.train = 1;
+			tj.grad = sched.grad;
 			tj.lr_shift = lr_shift;
 			if ((rc = nn_job_run(&cc, &tj)) < 0) {
 				fprintf(stderr, "snn train: %s: cleartext twin: %s\n", what,
@@ -2157,7 +2179,7 @@ int train_main(int argc, char **argv)
 		       ldexp(1.0, -(int)sched.lr_log), lrtext);
 		for (unsigned i = 0; i < sched.n_decay; i++)
 			printf("%s%u", i ? "," : "", (unsigned)sched.decay[i]);
-		printf("],\"frac_bits\":%u,", frac);
+		printf("],\"grad\":\"%s\",\"frac_bits\":%u,", nn_grad_name(sched.grad), frac);
 		if (last_test >= 0)
 			printf("\"test_accuracy\":%.6f,", last_test);
 		else

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "fixed.h"
+#include "nn_layers.h"
 
 #define ASM_EPS (1.0f / (float)(1u << NN_ASM_EPS_SHIFT))
 
@@ -376,9 +377,22 @@ void nn_float_backward(const struct nn_float_model *m, struct nn_float_work *w, 
 {
 	size_t n_layers = m->net.n_layers, K = nn_net_classes(&m->net);
 	float *D = w->delta[0], *Din = w->delta[1];
-	/* delta_L = ASM(u) - y (section 3.12). */
-	for (size_t k = 0; k < K * w->batch; k++)
-		D[k] = w->prob[k] - labels[k];
+	if (w->grad == NN_GRAD_CE) {
+		/* DReLU(u_j) - y_j·min(1/p_y, 2^NN_CE_CLIP_SHIFT) (nn_layers.h). */
+		const float *u = w->act[n_layers], clip = (float)(1u << NN_CE_CLIP_SHIFT);
+		for (size_t b = 0; b < w->batch; b++) {
+			float py = 0.0f;
+			for (size_t k = 0; k < K; k++)
+				py += labels[b * K + k] * w->prob[b * K + k];
+			float inv = py * clip > 1.0f ? 1.0f / py : clip;
+			for (size_t k = 0; k < K; k++)
+				D[b * K + k] = (u[b * K + k] >= 0.0f ? 1.0f : 0.0f) - labels[b * K + k] * inv;
+		}
+	} else {
+		/* delta_L = ASM(u) - y (section 3.12). */
+		for (size_t k = 0; k < K * w->batch; k++)
+			D[k] = w->prob[k] - labels[k];
+	}
 	for (size_t i = n_layers; i-- > 0;) {
 		backward_layer(m, w, i, D, i ? Din : NULL);
 		float *t = D;

@@ -55,6 +55,7 @@ struct nn_float_work {
 	float *gb[NN_MAX_LAYERS];        /* bias gradients */
 	float *delta[2];                 /* backward buffers (largest activation) */
 	float *prob;                     /* ASM output (batch x classes) */
+	int grad;                        /* enum nn_grad (nn_layers.h): the output gradient */
 	float *scratch;                  /* conv backward D·Wᵀ, (B·oh·ow) x (k·k·in_c) */
 };
 
@@ -70,7 +71,8 @@ void nn_float_forward(const struct nn_float_model *m, struct nn_float_work *w);
 /* ASM of the scores into w->prob (batch x classes). */
 void nn_float_output_asm(const struct nn_float_model *m, struct nn_float_work *w);
 
-/* Backward pass from delta = prob - labels (batch x classes, one-hot),
+/* Backward pass from the output gradient w->grad (nn_layers.h: paper
+ * prob - labels, or ce) of prob and labels (batch x classes, one-hot),
  * filling w->gw, w->gb. */
 void nn_float_backward(const struct nn_float_model *m, struct nn_float_work *w,
                        const float *labels);

@@ -158,11 +158,12 @@ int nn_work_init(struct nn_work *w, const struct nn_net *model_net, size_t batch
 	size_t classes = nn_net_classes(net);
 	w->act[net->n_layers] = alloc_ring(classes * batch);
 	w->prob = alloc_ring(classes * batch);
+	w->pos = alloc_ring(classes * batch);
 	w->delta[0] = alloc_ring(biggest);
 	w->delta[1] = alloc_ring(biggest);
 	w->scratch = alloc_ring(scratch);
 	w->scratch_len = scratch;
-	if (!w->act[net->n_layers] || !w->prob || !w->delta[0] || !w->delta[1] || !w->scratch)
+	if (!w->act[net->n_layers] || !w->prob || !w->pos || !w->delta[0] || !w->delta[1] || !w->scratch)
 		goto oom;
 	return 0;
 oom:
@@ -182,6 +183,7 @@ void nn_work_finish(struct nn_work *w)
 	free(w->delta[0]);
 	free(w->delta[1]);
 	free(w->prob);
+	free(w->pos);
 	free(w->scratch);
 	memset(w, 0, sizeof(*w));
 }
@@ -331,7 +333,7 @@ int nn_output_asm(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w)
 	ring_t *y = r + n;
 	if (c->p)
 		stats_push(c->p, "asm");
-	int rc = nn_relu(c, r, NULL, u, n);
+	int rc = nn_relu(c, r, w->pos, u, n);
 	if (rc == 0 && nn_local(c)) {
 		ring_t eps = (ring_t)1 << (c->frac > NN_ASM_EPS_SHIFT ? c->frac - NN_ASM_EPS_SHIFT : 0);
 		nn_add_public(c, r, eps, n);
@@ -432,14 +434,86 @@ static int backward_layer(struct nn_ctx *c, const struct nn_model *m, struct nn_
 	return nn_fail(c, ERROR_INVAL, "unknown layer kind");
 }
 
+const char *nn_grad_name(int grad)
+{
+	switch (grad) {
+	case NN_GRAD_PAPER:
+		return "paper";
+	case NN_GRAD_CE:
+		return "ce";
+	}
+	return NULL;
+}
+
+int nn_grad_parse(const char *name)
+{
+	for (int g = NN_GRAD_PAPER; g <= NN_GRAD_CE; g++)
+		if (name && strcmp(name, nn_grad_name(g)) == 0)
+			return g;
+	return -1;
+}
+
+/* D = DReLU(u) - y ⊙ min(1/p_y, 2^NN_CE_CLIP_SHIFT) (NN_GRAD_CE, nn_layers.h). */
+static int output_delta_ce(struct nn_ctx *c, struct nn_work *w, const ring_t *labels, ring_t *D,
+			   size_t K)
+{
+	size_t B = w->batch, n = B * K;
+	int loc = nn_local(c);
+	if (c->frac <= NN_CE_CLIP_SHIFT)
+		return nn_fail(c, ERROR_RANGE, "the ce output gradient needs more than 4 fractional bits");
+	struct arena_mark mark = arena_mark(c->arena);
+	ring_t *t = arena_alloc_array(c->arena, n + 3 * B, sizeof(ring_t));
+	if (!t)
+		return nn_fail(c, ERROR_NOMEM, "output gradient scratch");
+	ring_t *py = t + n, *x = py + B, *inv = x + B;
+	if (c->p)
+		stats_push(c->p, "ce-grad");
+	/* p_y = Σ_k y_k·p_k: one product, then local sums. */
+	int rc = nn_mul(c, t, labels, w->prob, n);
+	if (rc == 0 && loc) {
+		nn_truncate(c, t, n, c->frac);
+		for (size_t b = 0; b < B; b++) {
+			ring_t s = 0;
+			for (size_t k = 0; k < K; k++)
+				s += t[b * K + k];
+			py[b] = s;
+		}
+		memset(x, 0, B * sizeof(ring_t));
+		nn_add_public(c, x, (ring_t)1 << (c->frac - NN_CE_CLIP_SHIFT), B);
+	}
+	/* 2^-4 / p_y, saturating at 1 - 2^-f where p_y <= 2^-4; times 2^4 (exact). */
+	if (rc == 0)
+		rc = nn_division(c, inv, x, py, B);
+	if (rc == 0 && loc)
+		for (size_t b = 0; b < B; b++) {
+			inv[b] <<= NN_CE_CLIP_SHIFT;
+			for (size_t k = 0; k < K; k++)
+				t[b * K + k] = inv[b];
+		}
+	if (rc == 0)
+		rc = nn_mul(c, t, labels, t, n);
+	if (rc == 0 && loc) {
+		nn_truncate(c, t, n, c->frac);
+		for (size_t k = 0; k < n; k++)
+			D[k] = (w->pos[k] << c->frac) - t[k];
+	}
+	if (c->p)
+		stats_pop(c->p);
+	arena_reset(c->arena, mark);
+	return rc;
+}
+
 int nn_backward(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w, const ring_t *labels)
 {
 	size_t n_layers = m->net.n_layers, K = nn_net_classes(&m->net);
 	ring_t *D = w->delta[0], *Din = w->delta[1];
-	/* delta_L = ASM(u) - y (section 3.12). */
-	if (nn_local(c))
+	if (w->grad == NN_GRAD_CE) {
+		TRY(output_delta_ce(c, w, labels, D, K));
+	} else if (nn_local(c)) {
+		/* delta_L = ASM(u) - y (section 3.12). */
 		for (size_t k = 0; k < K * w->batch; k++)
 			D[k] = w->prob[k] - labels[k];
+	}
 	for (size_t i = n_layers; i-- > 0;) {
 		if (c->p) {
 			char name[32];

@@ -12,8 +12,27 @@
  * ASM: p_i = (ReLU(u_i) + eps) / (Σ_k ReLU(u_k) + K·eps) with eps = 2^-8: the
  * paper's ReLU(u_i) / Σ_k ReLU(u_k) with a small smoothing term, so an
  * all-zero score vector gives the uniform 1/K instead of a division by zero;
- * x <= y holds by construction, as the Division protocol requires. The
- * backward pass starts from delta = p - y (section 3.12). */
+ * x <= y holds by construction, as the Division protocol requires.
+ *
+ * The backward pass starts from the gradient at the scores u, one of:
+ *   NN_GRAD_PAPER  delta = p - y (section 3.12), the paper's: the gradient of
+ *                  softmax's cross-entropy, applied although the output is ASM.
+ *                  It does not shrink as the scores grow (ASM is scale-free),
+ *                  so under SGD the scores grow without bound: Network A
+ *                  trains, Network C collapses within an epoch at any rate.
+ *   NN_GRAD_CE     the gradient of ASM's own cross-entropy -log p_y, times
+ *                  the sum S = Σ_k (ReLU(u_k) + eps) (a per-example scale):
+ *                  delta_j = DReLU(u_j) - y_j·min(1/p_y, 2^NN_CE_CLIP_SHIFT).
+ *                  The exact form is d/du_j (-log p_y)·S = DReLU(u_j) - y_j·
+ *                  DReLU(u_y)/p_y; it is orthogonal to u (no growth) but has
+ *                  no pull on a true class whose score is <= 0, and 1/p_y is
+ *                  unbounded. The clip gives both: a true class at or below 0
+ *                  (p_y = eps/S, tiny) is pulled up with weight 2^4. Secure
+ *                  cost beyond ASM: p_y = Σ y⊙p (one product of B·K), one
+ *                  Division of B values (2^-4 / p_y, which saturates at 1 when
+ *                  p_y < 2^-4, as the long division does), one product of
+ *                  B·K; DReLU(u) are the bits ASM's ReLU already computed. */
+
 #ifndef SNN_PROTOCOLS_NN_LAYERS_H
 #define SNN_PROTOCOLS_NN_LAYERS_H
 
@@ -25,6 +44,17 @@
 #include "ring.h"
 
 #define NN_ASM_EPS_SHIFT 8 /* eps = 2^-8 */
+#define NN_CE_CLIP_SHIFT 4 /* 1/p_y at most 2^4 */
+
+enum nn_grad {
+	NN_GRAD_PAPER = 0, /* delta = ASM(u) - y */
+	NN_GRAD_CE = 1,    /* ASM's cross-entropy gradient, clipped (above) */
+};
+
+/* "paper", "ce"; NULL for another value. */
+const char *nn_grad_name(int grad);
+/* The value of a name above, or -1. */
+int nn_grad_parse(const char *name);
 
 /* Parameters of a network: shares at P0/P1, plain values in cleartext. */
 struct nn_model {
@@ -54,6 +84,8 @@ struct nn_work {
 	ring_t *gb[NN_MAX_LAYERS];       /* bias gradients */
 	ring_t *delta[2];                /* backward buffers (largest activation) */
 	ring_t *prob;                    /* ASM output (batch x classes) */
+	ring_t *pos;                     /* DReLU bits of the scores (batch x classes) */
+	int grad;                        /* enum nn_grad: the output gradient (0: paper) */
 	ring_t *scratch;                 /* largest temporary (windows, im2col of deltas) */
 	size_t scratch_len;              /* elements in scratch */
 };
@@ -74,8 +106,8 @@ int nn_output_asm(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w)
 int nn_output_argmax(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w,
 		     ring_t *out) SNN_MUST_CHECK;
 
-/* Backward pass from delta = prob - labels (labels: batch x classes, one-hot
- * fixed point), filling w->gw, w->gb. */
+/* Backward pass from the output gradient w->grad of prob and labels
+ * (labels: batch x classes, one-hot fixed point), filling w->gw, w->gb. */
 int nn_backward(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w,
 		const ring_t *labels) SNN_MUST_CHECK;
 

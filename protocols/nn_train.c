@@ -35,6 +35,7 @@ int nn_job_run(struct nn_ctx *c, struct nn_job *job)
 	int rc = nn_work_init(&w, &job->model->net, job->batch);
 	if (rc < 0)
 		return nn_fail(c, rc, "network working memory");
+	w.grad = job->grad;
 	size_t K = job->data.classes;
 	ring_t *lab = NULL;
 	struct arena_mark mark = arena_mark(c->arena);

@@ -30,6 +30,7 @@ struct nn_job {
 	size_t batch;             /* examples per batch */
 	unsigned lr_shift;        /* SGD: log2(batch) + log2(1/lr) */
 	unsigned frac;            /* fixed-point fractional bits */
+	int grad;                 /* enum nn_grad (nn_layers.h): the output gradient */
 	int train;                /* 1: train; 0: inference with argmax */
 	ring_t *out;              /* inference: n_iter·batch class shares; training: NULL or
 				   * n_iter·batch·classes ASM output shares */

@@ -154,6 +154,7 @@ Test(model_file, tiny_network_layout_and_round_trip)
 	in.n_decay = 2;
 	in.decay[0] = 4;
 	in.decay[1] = 300;
+	in.grad = NN_GRAD_CE;
 	encode(&buf, &len, &m, &in);
 	/* Header 136, description, fc 4x3: 16 + 8·(12 + 3), fc 3x2: 16 + 8·(6 + 2), checksum 8. */
 	int d = nn_net_format(&net, NULL, 0);
@@ -163,6 +164,7 @@ Test(model_file, tiny_network_layout_and_round_trip)
 	cr_assert_eq(buf[8], 2);  /* version, little-endian */
 	cr_assert_eq(buf[12], 0); /* kind: P0 */
 	cr_assert_eq(buf[16], 13);
+	cr_assert_eq(buf[20], 1); /* output gradient: ce */
 	cr_assert_eq(buf[24], 3); /* epochs */
 	cr_assert_eq(buf[32], 42);
 	cr_assert_eq(buf[40], 0xef); /* pair id, low byte first */
@@ -193,10 +195,11 @@ Test(model_file, tiny_network_layout_and_round_trip)
 	cr_assert_eq(info.n_decay, 2);
 	cr_assert_eq(info.decay[0], 4);
 	cr_assert_eq(info.decay[1], 300);
+	cr_assert_eq(info.grad, NN_GRAD_CE);
 	assert_same_values(&m, &back, 1);
 	char text[128];
 	model_file_schedule_text(&info, text, sizeof(text));
-	cr_assert_str_eq(text, "lr 2^-5, batch 128, halved at epochs 4, 300");
+	cr_assert_str_eq(text, "lr 2^-5, batch 128, halved at epochs 4, 300, output gradient ce");
 	cr_assert_eq(model_file_lr_log_at(&info, 1), 5);
 	cr_assert_eq(model_file_lr_log_at(&info, 3), 5);
 	cr_assert_eq(model_file_lr_log_at(&info, 4), 6);
@@ -290,6 +293,7 @@ Test(model_file, malformed_schedules_are_rejected)
 	    {52, 17, "more than 16"},        /* n_decay 17 */
 	    {64, 1, "increasing from 2"},    /* decay[0] = 1 */
 	    {68, 3, "unused decay entries"}, /* decay[1] set, n_decay 1 */
+	    {20, 2, "unknown output gradient"}, /* enum nn_grad: 0 or 1 */
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		memcpy(bad, buf, len);
@@ -302,6 +306,13 @@ Test(model_file, malformed_schedules_are_rejected)
 		cr_assert_not_null(strstr(err, cases[k].why), "case %zu: '%s'", k, err);
 		cr_assert_null(out.w[0]);
 	}
+	/* No batch but an output gradient: set without a schedule. */
+	memcpy(bad, buf, len);
+	memset(bad + 48, 0, 80);
+	bad[20] = 1;
+	reseal(bad, len);
+	cr_assert_eq(model_file_decode(&out, &info, bad, len, "s", err, sizeof(err)), ERROR_FORMAT);
+	cr_assert_not_null(strstr(err, "without a batch size"), "'%s'", err);
 	/* No batch but an lr: fields set without a schedule. */
 	memcpy(bad, buf, len);
 	memset(bad + 56, 0, 8);

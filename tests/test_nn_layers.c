@@ -1,6 +1,7 @@
 /* Layers over shares against the cleartext fixed-point twin: same code,
  * same initialisation, differing only by truncation errors. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,7 +77,7 @@ static void setup_finish(struct setup *s)
 }
 
 static struct nn_job job_for(struct setup *s, int party, size_t batch, size_t iters, int train,
-			     ring_t *out)
+			     ring_t *out, int grad)
 {
 	size_t in = s->net.in_h * s->net.in_w * s->net.in_c, K = nn_net_classes(&s->net);
 	struct nn_job j = {
@@ -84,7 +85,7 @@ static struct nn_job job_for(struct setup *s, int party, size_t batch, size_t it
 		.data = { s->n, in, K, party < 0 ? s->x : party < 2 ? s->xs[party] : NULL,
 			  party < 0 ? s->y : party < 2 ? s->ys[party] : NULL },
 		.order = s->order, .n_iter = iters, .batch = batch, .lr_shift = 5 + 3,
-		.frac = FRAC, .train = train, .out = out,
+		.frac = FRAC, .train = train, .out = out, .grad = grad,
 	};
 	return j;
 }
@@ -93,14 +94,15 @@ static struct nn_job job_for(struct setup *s, int party, size_t batch, size_t it
  * outputs of every step and the final weights. Each truncation may differ by
  * one ulp; the ASM division divides such differences by the score sum. */
 static void check_training(const char *text, size_t batch, size_t iters, uint64_t seed,
-			   int64_t tol_prob, int64_t tol_w)
+			   int64_t tol_prob, int64_t tol_w, int grad)
 {
 	struct setup s;
 	setup_init(&s, text, batch * iters, seed);
 	size_t K = nn_net_classes(&s.net), n_out = batch * iters * K;
 	ring_t *o[2] = { support_alloc(n_out), support_alloc(n_out) }, *oc = support_alloc(n_out);
-	struct nn_job jobs[3] = { job_for(&s, 0, batch, iters, 1, o[0]), job_for(&s, 1, batch, iters, 1, o[1]),
-				  job_for(&s, 2, batch, iters, 1, NULL) };
+	struct nn_job jobs[3] = { job_for(&s, 0, batch, iters, 1, o[0], grad),
+				  job_for(&s, 1, batch, iters, 1, o[1], grad),
+				  job_for(&s, 2, batch, iters, 1, NULL, grad) };
 	void *args[3] = { &jobs[0], &jobs[1], &jobs[2] };
 	struct sim_config cfg;
 	support_config(&cfg, seed);
@@ -113,7 +115,7 @@ static void check_training(const char *text, size_t batch, size_t iters, uint64_
 	arena_init(&a, 0);
 	struct nn_ctx c;
 	nn_ctx_init_clear(&c, &a, FRAC);
-	struct nn_job jc = job_for(&s, -1, batch, iters, 1, oc);
+	struct nn_job jc = job_for(&s, -1, batch, iters, 1, oc, grad);
 	cr_assert_eq(nn_job_run(&c, &jc), 0);
 	arena_finish(&a);
 
@@ -149,19 +151,86 @@ static void check_training(const char *text, size_t batch, size_t iters, uint64_
 
 Test(nn_layers, fc_relu_forward_backward_match_the_twin, .timeout = 60)
 {
-	check_training("input 6 6 1\nfc 12\nrelu\nfc 4\n", 4, 3, 11, 64, 8);
+	check_training("input 6 6 1\nfc 12\nrelu\nfc 4\n", 4, 3, 11, 64, 8, NN_GRAD_PAPER);
 }
 
 Test(nn_layers, conv_maxpool_match_the_twin, .timeout = 60)
 {
-	check_training("input 8 8 2\nconv 3 4 pad 1\nrelu\nmaxpool 2\nfc 5\n", 4, 2, 12, 64, 8);
+	check_training("input 8 8 2\nconv 3 4 pad 1\nrelu\nmaxpool 2\nfc 5\n", 4, 2, 12, 64, 8, NN_GRAD_PAPER);
 }
 
 Test(nn_layers, strided_conv_and_odd_pool_match_the_twin, .timeout = 60)
 {
 	/* maxpool 3: windows of 9 (not a power of two): the one-hot scan (Alg. 12). */
 	check_training("input 11 11 1\nconv 3 3 stride 1\nmaxpool 3\nrelu\nconv 2 2 stride 2 pad 1\nfc 3\n",
-		       2, 2, 13, 64, 8);
+		       2, 2, 13, 64, 8, NN_GRAD_PAPER);
+}
+
+/* The ce output gradient (nn_layers.h) adds a Division of p_y: its secure
+ * error is up to ceil(13·2^13 / Y) ulps of q = 2^-4/p_y for p_y = Y ulps,
+ * times 16 in 1/p_y: a few percent of the true-class delta where p_y is
+ * small, against the twin's exact floor. Over 3 steps at lr/B = 2^-8 that
+ * moves weights by tens of ulps, so the weight bound is looser than the
+ * paper gradient's 8. The first step's ASM outputs are before any update:
+ * the same bound as there. */
+Test(nn_layers, ce_gradient_matches_the_twin, .timeout = 60)
+{
+	check_training("input 6 6 1\nfc 12\nrelu\nfc 4\n", 4, 3, 31, 64, 64, NN_GRAD_CE);
+	check_training("input 8 8 2\nconv 3 4 pad 1\nrelu\nmaxpool 2\nfc 5\n", 4, 2, 32, 64, 64,
+		       NN_GRAD_CE);
+}
+
+/* The ce delta by hand, in cleartext: one fc layer with zero input, so the
+ * scores are the biases and the bias gradient is the delta itself.
+ * Example 0: u = (2, 1, -1), label 0: p_0 = (2 + e)/(3 + 3e), 1/p_0 = 1.5 - ...,
+ * delta = (1 - 1/p_0, 1, 0). Example 1: u = (2, 1, -1), label 2: u_2 <= 0, so
+ * p_2 = e/(3 + 3e) is far below 2^-4: 1/p_2 clips at 16, delta = (1, 1, -16). */
+Test(nn_layers, ce_gradient_by_hand, .timeout = 20)
+{
+	char err[256];
+	struct nn_net net;
+	cr_assert_eq(nn_net_parse(&net, "input 1 1 1\nfc 3\n", "test", err, sizeof(err)), 0, "%s", err);
+	struct nn_model m;
+	cr_assert_eq(nn_model_init(&m, &net), 0);
+	const ring_t one = (ring_t)1 << FRAC;
+	m.w[0][0] = m.w[0][1] = m.w[0][2] = 0;
+	m.b[0][0] = 2 * one;
+	m.b[0][1] = one;
+	m.b[0][2] = (ring_t)0 - one;
+	struct nn_work w;
+	cr_assert_eq(nn_work_init(&w, &net, 2), 0);
+	w.grad = NN_GRAD_CE;
+	w.act[0][0] = w.act[0][1] = 0;
+	ring_t y[6] = { one, 0, 0, 0, 0, one };
+	struct arena a;
+	arena_init(&a, 0);
+	struct nn_ctx c;
+	nn_ctx_init_clear(&c, &a, FRAC);
+	cr_assert_eq(nn_forward(&c, &m, &w), 0);
+	cr_assert_eq(nn_output_asm(&c, &m, &w), 0);
+	cr_assert_eq(nn_backward(&c, &m, &w, y), 0);
+	double e = 1.0 / 256, p0 = (2 + e) / (3 + 3 * e);
+	double want[3] = { (1 - 1 / p0) + 1, 1 + 1, 0 - 16 }; /* summed over the two examples */
+	for (int k = 0; k < 3; k++) {
+		double got = (double)ring_signed(w.gb[0][k]) / (double)one;
+		cr_assert(fabs(got - want[k]) < 0.01, "bias gradient %d: %g, want %g", k, got, want[k]);
+	}
+	/* The paper's delta on the same scores: p - y. */
+	w.grad = NN_GRAD_PAPER;
+	cr_assert_eq(nn_backward(&c, &m, &w, y), 0);
+	double p1 = (1 + e) / (3 + 3 * e), p2 = e / (3 + 3 * e);
+	double paper[3] = { 2 * p0 - 1, 2 * p1, 2 * p2 - 1 };
+	for (int k = 0; k < 3; k++) {
+		double got = (double)ring_signed(w.gb[0][k]) / (double)one;
+		cr_assert(fabs(got - paper[k]) < 0.01, "paper bias gradient %d: %g, want %g", k, got,
+			  paper[k]);
+	}
+	cr_assert_str_eq(nn_grad_name(NN_GRAD_CE), "ce");
+	cr_assert_eq(nn_grad_parse("paper"), NN_GRAD_PAPER);
+	cr_assert_eq(nn_grad_parse("softmax"), -1);
+	arena_finish(&a);
+	nn_work_finish(&w);
+	nn_model_finish(&m);
 }
 
 Test(nn_layers, inference_argmax_matches_the_twin, .timeout = 60)
@@ -171,8 +240,8 @@ Test(nn_layers, inference_argmax_matches_the_twin, .timeout = 60)
 	setup_init(&s, "input 5 5 1\nfc 7\nrelu\nfc 10\noutput argmax\n", batch * iters, 21);
 	ring_t *o[2] = { support_alloc(batch * iters), support_alloc(batch * iters) };
 	ring_t *oc = support_alloc(batch * iters);
-	struct nn_job jobs[3] = { job_for(&s, 0, batch, iters, 0, o[0]), job_for(&s, 1, batch, iters, 0, o[1]),
-				  job_for(&s, 2, batch, iters, 0, o[0]) };
+	struct nn_job jobs[3] = { job_for(&s, 0, batch, iters, 0, o[0], 0), job_for(&s, 1, batch, iters, 0, o[1], 0),
+				  job_for(&s, 2, batch, iters, 0, o[0], 0) };
 	ring_t *dummy = support_alloc(batch * iters);
 	jobs[2].out = dummy; /* P2 passes a buffer it ignores */
 	void *args[3] = { &jobs[0], &jobs[1], &jobs[2] };
@@ -188,7 +257,7 @@ Test(nn_layers, inference_argmax_matches_the_twin, .timeout = 60)
 	arena_init(&a, 0);
 	struct nn_ctx c;
 	nn_ctx_init_clear(&c, &a, FRAC);
-	struct nn_job jc = job_for(&s, -1, batch, iters, 0, oc);
+	struct nn_job jc = job_for(&s, -1, batch, iters, 0, oc, 0);
 	cr_assert_eq(nn_job_run(&c, &jc), 0);
 	arena_finish(&a);
 	for (size_t i = 0; i < batch * iters; i++)
@@ -250,7 +319,7 @@ static double train_a_subset(size_t n_train, size_t n_test, size_t batch, unsign
 			s.order[e * n_train + i] = (uint32_t)((i * 7919 + e * 104729) % n_train);
 	struct nn_job jobs[3];
 	for (int j = 0; j < 3; j++) {
-		jobs[j] = job_for(&s, j, batch, epochs * n_train / batch, 1, NULL);
+		jobs[j] = job_for(&s, j, batch, epochs * n_train / batch, 1, NULL, NN_GRAD_PAPER);
 		jobs[j].lr_shift = (unsigned)__builtin_ctzll(batch) + lr_log;
 	}
 	void *args[3] = { &jobs[0], &jobs[1], &jobs[2] };
@@ -265,7 +334,7 @@ static double train_a_subset(size_t n_train, size_t n_test, size_t batch, unsign
 		test_order[i] = (uint32_t)(n_train + i);
 	ring_t *cls[3] = { support_alloc(n_test), support_alloc(n_test), support_alloc(n_test) };
 	for (int j = 0; j < 3; j++) {
-		jobs[j] = job_for(&s, j, 100, n_test / 100, 0, cls[j]);
+		jobs[j] = job_for(&s, j, 100, n_test / 100, 0, cls[j], 0);
 		jobs[j].order = test_order;
 	}
 	support_run_ok(&cfg, nn_job_party_fn, args, &res);
