@@ -775,8 +775,9 @@ static void train_usage(FILE *out)
 	    "  --net NAME|FILE    network: A, B, C, D (or the -bench variants), or a\n"
 	    "                     description file (see nn_net.h)\n"
 	    "  --mode M           secure (default): the three parties; fixed: only the\n"
-	    "                     cleartext fixed-point twin (the same arithmetic, but its\n"
-	    "                     truncations floor where the parties' round at random);\n"
+	    "                     cleartext fixed-point twin (the same arithmetic; its\n"
+	    "                     truncations round at random without bias, as the\n"
+	    "                     parties' do, from a stream of their own);\n"
 	    "                     float: only the float reference (OpenBLAS).\n"
 	    "                     fixed and float write no checkpoints (no --save, --resume,\n"
 	    "                     --shadow); --reveal writes their final model\n"
@@ -1276,6 +1277,26 @@ static int infer_float(const struct nn_float_model *m, const struct float_set *d
 	nn_float_work_finish(&w);
 	free(cls);
 	return 0;
+}
+
+/* Train the cleartext twin for one epoch with the parties' unbiased random
+ * rounding of truncations (nn_ctx.round), from a stream of its own per
+ * epoch, so a resumed run rounds as an uninterrupted one. */
+static int twin_train_epoch(struct nn_job *tj, struct arena *a, unsigned frac, uint64_t seed,
+                            unsigned epoch)
+{
+	char label[48];
+	uint8_t key[PRG_KEY_BYTES];
+	struct prg g;
+	snprintf(label, sizeof(label), "twin rounding, epoch %u", epoch);
+	prg_derive_key(key, seed, label);
+	prg_init(&g, key);
+	struct nn_ctx cc;
+	nn_ctx_init_clear(&cc, a, frac);
+	cc.round = &g;
+	int rc = nn_job_run(&cc, tj);
+	prg_finish(&g);
+	return rc;
 }
 
 /* The run's schedule from the options and, on --resume, the checkpoint's:
@@ -1926,8 +1947,6 @@ int train_main(int argc, char **argv)
 			goto oom;
 		if (o.mode == MODE_FIXED) {
 			double w0 = now_s(), c0 = cpu_now_s();
-			struct nn_ctx cc;
-			nn_ctx_init_clear(&cc, &twin_arena, frac);
 			struct owner_set view = train_set;
 			view.x[0] = view.x_clear;
 			view.y[0] = view.y_clear;
@@ -1938,7 +1957,7 @@ int train_main(int argc, char **argv)
 			tj.lr_shift = lr_shift;
 			tj.progress = progress_hook;
 			tj.progress_ctx = &pr;
-			rc = nn_job_run(&cc, &tj);
+			rc = twin_train_epoch(&tj, &twin_arena, frac, seed, e);
 			progress_finish(&pr);
 			if (rc < 0) {
 				fprintf(stderr, "snn train: %s: %s\n", what, error_strerror(rc));
@@ -2033,8 +2052,6 @@ int train_main(int argc, char **argv)
 
 		/* The cleartext twin on the same order, then the probe batch. */
 		if (o.shadow) {
-			struct nn_ctx cc;
-			nn_ctx_init_clear(&cc, &twin_arena, frac);
 			struct owner_set view = train_set;
 			view.x[0] = view.x_clear;
 			view.y[0] = view.y_clear;
@@ -2043,7 +2060,7 @@ int train_main(int argc, char **argv)
 			tj.train = 1;
 			tj.grad = sched.grad;
 			tj.lr_shift = lr_shift;
-			if ((rc = nn_job_run(&cc, &tj)) < 0) {
+			if ((rc = twin_train_epoch(&tj, &twin_arena, frac, seed, e)) < 0) {
 				fprintf(stderr, "snn train: %s: cleartext twin: %s\n", what,
 				        error_strerror(rc));
 				goto out;

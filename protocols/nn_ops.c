@@ -18,6 +18,7 @@ void nn_ctx_init_clear(struct nn_ctx *c, struct arena *a, unsigned frac)
 	c->p = NULL;
 	c->arena = a;
 	c->frac = frac;
+	c->round = NULL;
 }
 
 int nn_fail(struct nn_ctx *c, int code, const char *what)
@@ -57,8 +58,23 @@ void nn_truncate(struct nn_ctx *c, ring_t *x, size_t n, unsigned bits)
 		share_truncate(c->p, x, n, bits);
 		return;
 	}
-	/* Exact floor: P0's rule applied to the whole value. */
-	share_truncate_local(0, x, n, bits);
+	if (!c->round || bits == 0 || bits >= 64) {
+		/* Exact floor: P0's rule applied to the whole value. */
+		share_truncate_local(0, x, n, bits);
+		return;
+	}
+	/* floor(x / 2^bits) + 1 with probability low / 2^bits (low: the bits
+	 * dropped), so the expected result is x / 2^bits exactly. */
+	ring_t mask = ((ring_t)1 << bits) - 1, r[256];
+	for (size_t i = 0; i < n; i += 256) {
+		size_t m = n - i < 256 ? n - i : 256;
+		prg_u64s(c->round, r, m);
+		for (size_t k = 0; k < m; k++) {
+			ring_t v = x[i + k], sign = (ring_t)0 - (v >> 63);
+			ring_t q = (v >> bits) | (sign << (64 - bits)); /* floor, as P0's rule */
+			x[i + k] = q + ((r[k] & mask) < (v & mask));
+		}
+	}
 }
 
 int nn_relu(struct nn_ctx *c, ring_t *out, ring_t *bits, const ring_t *a, size_t n)

@@ -16,15 +16,20 @@
 
 #include "arena.h"
 #include "party.h"
+#include "prg.h"
 #include "ring.h"
 
 struct nn_ctx {
 	struct party *p;      /* the party (secure mode) or NULL (cleartext) */
 	struct arena *arena;  /* scratch: the party's, or ctx-owned in cleartext */
 	unsigned frac;        /* fixed-point fractional bits */
+	struct prg *round;    /* cleartext: NULL floors every truncation; a stream here
+			       * rounds up with probability (the dropped bits)/2^bits,
+			       * the unbiased rounding share truncation gives */
 };
 
-/* Cleartext context using the caller's arena a. */
+/* Cleartext context using the caller's arena a (truncations floor; set
+ * c->round for the parties' random rounding). */
 void nn_ctx_init_clear(struct nn_ctx *c, struct arena *a, unsigned frac);
 
 /* 1 where this context holds values (P0, P1, cleartext), 0 at P2. */
@@ -41,7 +46,8 @@ int nn_matmul(struct nn_ctx *c, ring_t *Z, const ring_t *X, const ring_t *Y, siz
 	      size_t v, unsigned flags) SNN_MUST_CHECK;
 /* z = x ⊙ y (no truncation). */
 int nn_mul(struct nn_ctx *c, ring_t *z, const ring_t *x, const ring_t *y, size_t n) SNN_MUST_CHECK;
-/* Divide by 2^bits: share truncation, or floor in cleartext. */
+/* Divide by 2^bits: share truncation, or in cleartext floor (round NULL) or
+ * random rounding from c->round. */
 void nn_truncate(struct nn_ctx *c, ring_t *x, size_t n, unsigned bits);
 /* out = max(a, 0), bits = DReLU(a) (integer 0/1). */
 int nn_relu(struct nn_ctx *c, ring_t *out, ring_t *bits, const ring_t *a, size_t n) SNN_MUST_CHECK;

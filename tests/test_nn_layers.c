@@ -233,6 +233,53 @@ Test(nn_layers, ce_gradient_by_hand, .timeout = 20)
 	nn_model_finish(&m);
 }
 
+/* Cleartext truncation: floor without a stream; with one (nn_ctx.round),
+ * floor or floor + 1, up with probability (dropped bits) / 2^bits, like the
+ * parties' share truncation: unbiased. */
+Test(nn_layers, twin_random_rounding_is_unbiased, .timeout = 20)
+{
+	struct arena a;
+	arena_init(&a, 0);
+	struct nn_ctx c;
+	nn_ctx_init_clear(&c, &a, FRAC);
+	cr_assert_null(c.round);
+	enum { N = 40000 };
+	ring_t *x = support_alloc(N);
+	const ring_t vals[4] = { (ring_t)5 << 13 | 0x800, (ring_t)0 - ((ring_t)3 << 13) + 0x1800,
+				 (ring_t)7 << 13, (ring_t)0 - 1 };
+	const double up[4] = { 0.25, 0.75, 0.0, 8191.0 / 8192 }; /* low / 2^13 */
+	const int64_t lo[4] = { 5, -3, 7, -1 };
+	for (int v = 0; v < 4; v++) {
+		for (size_t i = 0; i < N; i++)
+			x[i] = vals[v];
+		nn_truncate(&c, x, N, FRAC);
+		for (size_t i = 0; i < N; i++)
+			cr_assert_eq(ring_signed(x[i]), lo[v], "floor of case %d", v);
+	}
+	uint8_t key[PRG_KEY_BYTES];
+	struct prg g;
+	prg_derive_key(key, 77, "rounding test");
+	prg_init(&g, key);
+	c.round = &g;
+	for (int v = 0; v < 4; v++) {
+		for (size_t i = 0; i < N; i++)
+			x[i] = vals[v];
+		nn_truncate(&c, x, N, FRAC);
+		size_t n_up = 0;
+		for (size_t i = 0; i < N; i++) {
+			int64_t d = ring_signed(x[i]) - lo[v];
+			cr_assert(d == 0 || d == 1, "case %d: %lld", v, (long long)ring_signed(x[i]));
+			n_up += (size_t)d;
+		}
+		/* 5 standard deviations of a binomial(N, up) */
+		double f = (double)n_up / N, sd = sqrt(up[v] * (1 - up[v]) / N);
+		cr_assert(fabs(f - up[v]) <= 5 * sd + 1e-9, "case %d: up %.4f, want %.4f", v, f, up[v]);
+	}
+	prg_finish(&g);
+	free(x);
+	arena_finish(&a);
+}
+
 Test(nn_layers, inference_argmax_matches_the_twin, .timeout = 60)
 {
 	struct setup s;
