@@ -937,12 +937,9 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 				return 2;
 			o->have_lr = 1;
 		} else if (cli_is(a, "--grad")) {
-			if (!(v = cli_value(cmd, argc, argv, &i)))
+			if (!(v = cli_value(cmd, argc, argv, &i)) ||
+			    cli_parse_choice(cmd, "--grad", v, nn_grad_names, &o->grad) < 0)
 				return 2;
-			if ((o->grad = nn_grad_parse(v)) < 0) {
-				fprintf(stderr, "snn train: --grad: '%s': expected paper or ce\n", v);
-				return 2;
-			}
 			o->have_grad = 1;
 		} else if (cli_is(a, "--lr-decay")) {
 			if (!(v = cli_value(cmd, argc, argv, &i)) || parse_decay(o, v) < 0)
@@ -1279,12 +1276,16 @@ static int infer_float(const struct nn_float_model *m, const struct float_set *d
 	return 0;
 }
 
-/* Train the cleartext twin for one epoch with the parties' unbiased random
- * rounding of truncations (nn_ctx.round), from a stream of its own per
- * epoch, so a resumed run rounds as an uninterrupted one. */
-static int twin_train_epoch(struct nn_job *tj, struct arena *a, unsigned frac, uint64_t seed,
-                            unsigned epoch)
+/* Train the cleartext twin for one epoch on d's cleartext values, as the
+ * job tj describes (job_for and the training fields; its data are replaced),
+ * with the parties' unbiased random rounding of truncations (nn_ctx.round)
+ * from a stream of its own per epoch, so a resumed run rounds as an
+ * uninterrupted one. */
+static int twin_train_epoch(struct nn_job *tj, const struct owner_set *d, struct arena *a,
+                            unsigned frac, uint64_t seed, unsigned epoch)
 {
+	tj->data.x = d->x_clear;
+	tj->data.y = d->y_clear;
 	char label[48];
 	uint8_t key[PRG_KEY_BYTES];
 	struct prg g;
@@ -1872,11 +1873,10 @@ int train_main(int argc, char **argv)
 			 * the one --curve names; else from the other of the two. */
 			char beside[PATH_LEN + 8];
 			snprintf(beside, sizeof(beside), "%s.tsv", o.resume);
-			const char *from = o.curve ? curve.path : beside;
-			if (access(from, F_OK) != 0)
-				from = o.curve ? beside : curve.path;
-			if (access(from, F_OK) != 0)
-				from = o.curve ? curve.path : beside;
+			const char *first = o.curve ? curve.path : beside;
+			const char *other = o.curve ? beside : curve.path;
+			const char *from =
+			    access(first, F_OK) != 0 && access(other, F_OK) == 0 ? other : first;
 			size_t kept, dropped;
 			unsigned last = first_epoch - 1;
 			if (curve_load(&curve, from, seed, last, &kept, &dropped, why,
@@ -1947,17 +1947,14 @@ int train_main(int argc, char **argv)
 			goto oom;
 		if (o.mode == MODE_FIXED) {
 			double w0 = now_s(), c0 = cpu_now_s();
-			struct owner_set view = train_set;
-			view.x[0] = view.x_clear;
-			view.y[0] = view.y_clear;
 			struct nn_job tj;
-			job_for(&tj, 0, &twin, &view, order, n_iter, batch, frac);
+			job_for(&tj, 0, &twin, &train_set, order, n_iter, batch, frac);
 			tj.train = 1;
 			tj.grad = sched.grad;
 			tj.lr_shift = lr_shift;
 			tj.progress = progress_hook;
 			tj.progress_ctx = &pr;
-			rc = twin_train_epoch(&tj, &twin_arena, frac, seed, e);
+			rc = twin_train_epoch(&tj, &train_set, &twin_arena, frac, seed, e);
 			progress_finish(&pr);
 			if (rc < 0) {
 				fprintf(stderr, "snn train: %s: %s\n", what, error_strerror(rc));
@@ -2052,15 +2049,12 @@ int train_main(int argc, char **argv)
 
 		/* The cleartext twin on the same order, then the probe batch. */
 		if (o.shadow) {
-			struct owner_set view = train_set;
-			view.x[0] = view.x_clear;
-			view.y[0] = view.y_clear;
 			struct nn_job tj;
-			job_for(&tj, 0, &twin, &view, order, n_iter, batch, frac);
+			job_for(&tj, 0, &twin, &train_set, order, n_iter, batch, frac);
 			tj.train = 1;
 			tj.grad = sched.grad;
 			tj.lr_shift = lr_shift;
-			if ((rc = twin_train_epoch(&tj, &twin_arena, frac, seed, e)) < 0) {
+			if ((rc = twin_train_epoch(&tj, &train_set, &twin_arena, frac, seed, e)) < 0) {
 				fprintf(stderr, "snn train: %s: cleartext twin: %s\n", what,
 				        error_strerror(rc));
 				goto out;

@@ -434,23 +434,18 @@ static int backward_layer(struct nn_ctx *c, const struct nn_model *m, struct nn_
 	return nn_fail(c, ERROR_INVAL, "unknown layer kind");
 }
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+
+const char *const nn_grad_names[] = {
+	[NN_GRAD_PAPER] = "paper",
+	[NN_GRAD_CE] = "ce",
+	NULL,
+};
+
 const char *nn_grad_name(int grad)
 {
-	switch (grad) {
-	case NN_GRAD_PAPER:
-		return "paper";
-	case NN_GRAD_CE:
-		return "ce";
-	}
-	return NULL;
-}
-
-int nn_grad_parse(const char *name)
-{
-	for (int g = NN_GRAD_PAPER; g <= NN_GRAD_CE; g++)
-		if (name && strcmp(name, nn_grad_name(g)) == 0)
-			return g;
-	return -1;
+	return grad >= NN_GRAD_PAPER && grad <= NN_GRAD_CE ? nn_grad_names[grad] : NULL;
 }
 
 /* D = DReLU(u) - y ⊙ min(1/p_y, 2^NN_CE_CLIP_SHIFT) (NN_GRAD_CE, nn_layers.h). */
@@ -460,7 +455,8 @@ static int output_delta_ce(struct nn_ctx *c, struct nn_work *w, const ring_t *la
 	size_t B = w->batch, n = B * K;
 	int loc = nn_local(c);
 	if (c->frac <= NN_CE_CLIP_SHIFT)
-		return nn_fail(c, ERROR_RANGE, "the ce output gradient needs more than 4 fractional bits");
+		return nn_fail(c, ERROR_RANGE, "the ce output gradient needs more than "
+						STRINGIFY(NN_CE_CLIP_SHIFT) " fractional bits");
 	struct arena_mark mark = arena_mark(c->arena);
 	ring_t *t = arena_alloc_array(c->arena, n + 3 * B, sizeof(ring_t));
 	if (!t)

@@ -51,10 +51,10 @@ enum nn_grad {
 	NN_GRAD_CE = 1,    /* ASM's cross-entropy gradient, clipped (above) */
 };
 
-/* "paper", "ce"; NULL for another value. */
+/* The names, indexed by enum nn_grad: "paper", "ce", then NULL. */
+extern const char *const nn_grad_names[];
+/* nn_grad_names[grad], or NULL for a value that is not an enum nn_grad. */
 const char *nn_grad_name(int grad);
-/* The value of a name above, or -1. */
-int nn_grad_parse(const char *name);
 
 /* Parameters of a network: shares at P0/P1, plain values in cleartext. */
 struct nn_model {

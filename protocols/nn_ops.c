@@ -69,11 +69,11 @@ void nn_truncate(struct nn_ctx *c, ring_t *x, size_t n, unsigned bits)
 	for (size_t i = 0; i < n; i += 256) {
 		size_t m = n - i < 256 ? n - i : 256;
 		prg_u64s(c->round, r, m);
-		for (size_t k = 0; k < m; k++) {
-			ring_t v = x[i + k], sign = (ring_t)0 - (v >> 63);
-			ring_t q = (v >> bits) | (sign << (64 - bits)); /* floor, as P0's rule */
-			x[i + k] = q + ((r[k] & mask) < (v & mask));
-		}
+		for (size_t k = 0; k < m; k++)
+			r[k] = (r[k] & mask) < (x[i + k] & mask); /* round up */
+		share_truncate_local(0, x + i, m, bits);
+		for (size_t k = 0; k < m; k++)
+			x[i + k] += r[k];
 	}
 }
 
