@@ -399,7 +399,7 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		uint64_t batch = get64(buf + 56);
 		info->has_schedule = batch != 0;
 		info->lr_log = get32(buf + 48);
-		info->grad = get32(buf + 20) <= NN_GRAD_CE ? (int)get32(buf + 20) : -1;
+		info->grad = get32(buf + 20) <= NN_GRAD_CE_RY ? (int)get32(buf + 20) : -1;
 		info->batch = batch;
 		info->n_decay =
 		    n_decay <= MODEL_FILE_DECAY_MAX ? n_decay : MODEL_FILE_DECAY_MAX + 1;

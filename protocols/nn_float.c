@@ -388,6 +388,16 @@ void nn_float_backward(const struct nn_float_model *m, struct nn_float_work *w, 
 			for (size_t k = 0; k < K; k++)
 				D[b * K + k] = (u[b * K + k] >= 0.0f ? 1.0f : 0.0f) - labels[b * K + k] * inv;
 		}
+	} else if (w->grad == NN_GRAD_CE_RY) {
+		/* DReLU(u_j)·p_y - y_j (nn_layers.h). */
+		const float *u = w->act[n_layers];
+		for (size_t b = 0; b < w->batch; b++) {
+			float py = 0.0f;
+			for (size_t k = 0; k < K; k++)
+				py += labels[b * K + k] * w->prob[b * K + k];
+			for (size_t k = 0; k < K; k++)
+				D[b * K + k] = (u[b * K + k] >= 0.0f ? py : 0.0f) - labels[b * K + k];
+		}
 	} else {
 		/* delta_L = ASM(u) - y (section 3.12). */
 		for (size_t k = 0; k < K * w->batch; k++)

@@ -440,12 +440,32 @@ static int backward_layer(struct nn_ctx *c, const struct nn_model *m, struct nn_
 const char *const nn_grad_names[] = {
 	[NN_GRAD_PAPER] = "paper",
 	[NN_GRAD_CE] = "ce",
+	[NN_GRAD_CE_RY] = "ce-ry",
 	NULL,
 };
 
 const char *nn_grad_name(int grad)
 {
-	return grad >= NN_GRAD_PAPER && grad <= NN_GRAD_CE ? nn_grad_names[grad] : NULL;
+	return grad >= NN_GRAD_PAPER && grad <= NN_GRAD_CE_RY ? nn_grad_names[grad] : NULL;
+}
+
+/* p_y = Σ_k y_k·p_k per example: one product of B·K (scratch t), then local
+ * row sums into py. */
+static int target_prob(struct nn_ctx *c, const struct nn_work *w, const ring_t *labels,
+		       ring_t *t, ring_t *py, size_t K)
+{
+	size_t B = w->batch, n = B * K;
+	TRY(nn_mul(c, t, labels, w->prob, n));
+	if (nn_local(c)) {
+		nn_truncate(c, t, n, c->frac);
+		for (size_t b = 0; b < B; b++) {
+			ring_t s = 0;
+			for (size_t k = 0; k < K; k++)
+				s += t[b * K + k];
+			py[b] = s;
+		}
+	}
+	return 0;
 }
 
 /* D = DReLU(u) - y ⊙ min(1/p_y, 2^NN_CE_CLIP_SHIFT) (NN_GRAD_CE, nn_layers.h). */
@@ -464,16 +484,8 @@ static int output_delta_ce(struct nn_ctx *c, struct nn_work *w, const ring_t *la
 	ring_t *py = t + n, *x = py + B, *inv = x + B;
 	if (c->p)
 		stats_push(c->p, "ce-grad");
-	/* p_y = Σ_k y_k·p_k: one product, then local sums. */
-	int rc = nn_mul(c, t, labels, w->prob, n);
+	int rc = target_prob(c, w, labels, t, py, K);
 	if (rc == 0 && loc) {
-		nn_truncate(c, t, n, c->frac);
-		for (size_t b = 0; b < B; b++) {
-			ring_t s = 0;
-			for (size_t k = 0; k < K; k++)
-				s += t[b * K + k];
-			py[b] = s;
-		}
 		memset(x, 0, B * sizeof(ring_t));
 		nn_add_public(c, x, (ring_t)1 << (c->frac - NN_CE_CLIP_SHIFT), B);
 	}
@@ -499,12 +511,43 @@ static int output_delta_ce(struct nn_ctx *c, struct nn_work *w, const ring_t *la
 	return rc;
 }
 
+/* D = DReLU(u)·p_y - y (NN_GRAD_CE_RY, nn_layers.h): the DReLU bits are
+ * integers, so their product with p_y needs no truncation. */
+static int output_delta_ce_ry(struct nn_ctx *c, struct nn_work *w, const ring_t *labels,
+			      ring_t *D, size_t K)
+{
+	size_t B = w->batch, n = B * K;
+	int loc = nn_local(c);
+	struct arena_mark mark = arena_mark(c->arena);
+	ring_t *t = arena_alloc_array(c->arena, n + B, sizeof(ring_t));
+	if (!t)
+		return nn_fail(c, ERROR_NOMEM, "output gradient scratch");
+	ring_t *py = t + n;
+	if (c->p)
+		stats_push(c->p, "ce-grad");
+	int rc = target_prob(c, w, labels, t, py, K);
+	if (rc == 0 && loc)
+		for (size_t b = 0; b < B; b++)
+			for (size_t k = 0; k < K; k++)
+				t[b * K + k] = py[b];
+	if (rc == 0)
+		rc = nn_mul(c, t, w->pos, t, n);
+	if (rc == 0 && loc)
+		ring_sub(D, t, labels, n);
+	if (c->p)
+		stats_pop(c->p);
+	arena_reset(c->arena, mark);
+	return rc;
+}
+
 int nn_backward(struct nn_ctx *c, const struct nn_model *m, struct nn_work *w, const ring_t *labels)
 {
 	size_t n_layers = m->net.n_layers, K = nn_net_classes(&m->net);
 	ring_t *D = w->delta[0], *Din = w->delta[1];
 	if (w->grad == NN_GRAD_CE) {
 		TRY(output_delta_ce(c, w, labels, D, K));
+	} else if (w->grad == NN_GRAD_CE_RY) {
+		TRY(output_delta_ce_ry(c, w, labels, D, K));
 	} else if (nn_local(c)) {
 		/* delta_L = ASM(u) - y (section 3.12). */
 		for (size_t k = 0; k < K * w->batch; k++)

@@ -31,7 +31,17 @@
  *                  cost beyond ASM: p_y = Σ y⊙p (one product of B·K), one
  *                  Division of B values (2^-4 / p_y, which saturates at 1 when
  *                  p_y < 2^-4, as the long division does), one product of
- *                  B·K; DReLU(u) are the bits ASM's ReLU already computed. */
+ *                  B·K; DReLU(u) are the bits ASM's ReLU already computed.
+ *   NN_GRAD_CE_RY  the same gradient times r_y = ReLU(u_y) + eps instead of S:
+ *                  delta_j = DReLU(u_j)·p_y - y_j. Exact where u_y > 0
+ *                  (d/du_j (-log p_y)·r_y = DReLU(u_j)·r_y/S - y_j), also
+ *                  orthogonal to u, and bounded by 1 like softmax's p - y: it
+ *                  vanishes as p_y -> 1 and does not weight hard examples by
+ *                  up to 2^4 as ce does, so it takes a larger learning rate.
+ *                  A true class at or below 0 is pulled up with weight 1 (the
+ *                  exact value there is 0: no pull at all). Secure cost beyond
+ *                  ASM: two products of B·K (p_y = Σ y⊙p, then DReLU(u)·p_y),
+ *                  no Division. */
 
 #ifndef SNN_PROTOCOLS_NN_LAYERS_H
 #define SNN_PROTOCOLS_NN_LAYERS_H
@@ -49,9 +59,10 @@
 enum nn_grad {
 	NN_GRAD_PAPER = 0, /* delta = ASM(u) - y */
 	NN_GRAD_CE = 1,    /* ASM's cross-entropy gradient, clipped (above) */
+	NN_GRAD_CE_RY = 2, /* ASM's cross-entropy gradient times r_y (above) */
 };
 
-/* The names, indexed by enum nn_grad: "paper", "ce", then NULL. */
+/* The names, indexed by enum nn_grad: "paper", "ce", "ce-ry", then NULL. */
 extern const char *const nn_grad_names[];
 /* nn_grad_names[grad], or NULL for a value that is not an enum nn_grad. */
 const char *nn_grad_name(int grad);

@@ -204,7 +204,7 @@ check "snn train --resume: no '# resumed' and '# earlier command' lines" \
 expect 0 "note: --curve: cannot read '$syn/new.tsv'" -- train "${syn_run[@]}" --resume "$syn/e1" --save "$syn/e1" --epochs 2 --test-limit 100 --curve "$syn/new.tsv"
 check "snn train --resume without a curve: a new one does not start at epoch 2" check_curve "$syn/new.tsv" 2 2
 # --grad: the output gradient is part of the stored schedule.
-expect 2 "--grad: unknown value 'softmax'; accepted: paper, ce" -- train --net A --grad softmax
+expect 2 "--grad: unknown value 'softmax'; accepted: paper, ce, ce-ry" -- train --net A --grad softmax
 expect 0 '"grad":"ce"' -- train "${syn_run[@]}" --grad ce --epochs 1 --train-limit 256 --test-limit 100 --save "$syn/ce" --json
 expect 2 "output gradient ce; --grad differs" -- train "${syn_run[@]}" --resume "$syn/ce" --epochs 2 --grad paper
 expect 0 '"grad":"ce"' -- train "${syn_run[@]}" --resume "$syn/ce" --epochs 2 --test-limit 100 --json

@@ -293,7 +293,7 @@ Test(model_file, malformed_schedules_are_rejected)
 	    {52, 17, "more than 16"},        /* n_decay 17 */
 	    {64, 1, "increasing from 2"},    /* decay[0] = 1 */
 	    {68, 3, "unused decay entries"}, /* decay[1] set, n_decay 1 */
-	    {20, 2, "unknown output gradient"}, /* enum nn_grad: 0 or 1 */
+	    {20, 3, "unknown output gradient"}, /* enum nn_grad: 0, 1 or 2 */
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		memcpy(bad, buf, len);

@@ -297,6 +297,14 @@ Test(nn_float, one_sgd_step_with_the_ce_gradient_matches_the_twin, .timeout = 60
 			check_step(nets[k], 8, 3, seed * 100 + k, 32, NN_GRAD_CE);
 }
 
+/* ce-ry: p_y enters linearly (no 1/p_y), so the paper gradient's bound. */
+Test(nn_float, one_sgd_step_with_the_ce_ry_gradient_matches_the_twin, .timeout = 60)
+{
+	for (size_t k = 0; k < sizeof(nets) / sizeof(nets[0]); k++)
+		for (uint64_t seed = 1; seed <= 8; seed++)
+			check_step(nets[k], 8, 3, seed * 100 + k, 4, NN_GRAD_CE_RY);
+}
+
 /* The twin's floors all round down, so their errors add up with one sign
  * where a gradient sums many rows: conv 1 of C sums B·24·24 = 2304 rows of
  * deltas that each carry a few ulps of floor bias, scaled by lr/B = 2^-7:

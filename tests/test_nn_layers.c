@@ -180,6 +180,15 @@ Test(nn_layers, ce_gradient_matches_the_twin, .timeout = 60)
 		       NN_GRAD_CE);
 }
 
+/* ce-ry has no Division: its deltas differ from the twin's only by the
+ * truncations of two products, so the paper gradient's bounds hold. */
+Test(nn_layers, ce_ry_gradient_matches_the_twin, .timeout = 60)
+{
+	check_training("input 6 6 1\nfc 12\nrelu\nfc 4\n", 4, 3, 33, 64, 8, NN_GRAD_CE_RY);
+	check_training("input 8 8 2\nconv 3 4 pad 1\nrelu\nmaxpool 2\nfc 5\n", 4, 2, 34, 64, 8,
+		       NN_GRAD_CE_RY);
+}
+
 /* The ce delta by hand, in cleartext: one fc layer with zero input, so the
  * scores are the biases and the bias gradient is the delta itself.
  * Example 0: u = (2, 1, -1), label 0: p_0 = (2 + e)/(3 + 3e), 1/p_0 = 1.5 - ...,
@@ -225,10 +234,21 @@ Test(nn_layers, ce_gradient_by_hand, .timeout = 20)
 		cr_assert(fabs(got - paper[k]) < 0.01, "paper bias gradient %d: %g, want %g", k, got,
 			  paper[k]);
 	}
+	/* ce-ry: DReLU(u)·p_y - y. Example 0: (p_0 - 1, p_0, 0); example 1 (true
+	 * class at -1, p_2 = e/(3 + 3e)): (p_2, p_2, -1). */
+	w.grad = NN_GRAD_CE_RY;
+	cr_assert_eq(nn_backward(&c, &m, &w, y), 0);
+	double ry[3] = { p0 - 1 + p2, p0 + p2, -1 };
+	for (int k = 0; k < 3; k++) {
+		double got = (double)ring_signed(w.gb[0][k]) / (double)one;
+		cr_assert(fabs(got - ry[k]) < 0.01, "ce-ry bias gradient %d: %g, want %g", k, got,
+			  ry[k]);
+	}
 	cr_assert_str_eq(nn_grad_name(NN_GRAD_CE), "ce");
+	cr_assert_str_eq(nn_grad_name(NN_GRAD_CE_RY), "ce-ry");
 	cr_assert_str_eq(nn_grad_names[NN_GRAD_PAPER], "paper");
-	cr_assert_null(nn_grad_names[NN_GRAD_CE + 1]);
-	cr_assert_null(nn_grad_name(NN_GRAD_CE + 1));
+	cr_assert_null(nn_grad_names[NN_GRAD_CE_RY + 1]);
+	cr_assert_null(nn_grad_name(NN_GRAD_CE_RY + 1));
 	cr_assert_null(nn_grad_name(-1));
 	arena_finish(&a);
 	nn_work_finish(&w);
