@@ -1,5 +1,6 @@
 #include "report.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,4 +95,29 @@ void report_json_str(FILE *f, const char *s)
 			fputc(c, f);
 	}
 	fputc('"', f);
+}
+
+FILE *report_file_open(const char *path, char *tmp, size_t tmp_len, char *err, size_t err_len)
+{
+	int n = snprintf(tmp, tmp_len, "%s.tmp", path);
+	if (n < 0 || (size_t)n >= tmp_len) {
+		snprintf(err, err_len, "cannot write '%s': path too long", path);
+		return NULL;
+	}
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		snprintf(err, err_len, "cannot write '%s': %s", tmp, strerror(errno));
+	return f;
+}
+
+int report_file_commit(FILE *f, const char *tmp, const char *path, char *err, size_t err_len)
+{
+	int bad = ferror(f);
+	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+		snprintf(err, err_len, "cannot write '%s': %s", path,
+			 bad && !errno ? "write error" : strerror(errno));
+		remove(tmp);
+		return -1;
+	}
+	return 0;
 }

@@ -31,5 +31,13 @@ void report_meta_json(FILE *f, const struct report_meta *m);
 /* A JSON string literal with escapes. */
 void report_json_str(FILE *f, const char *s);
 
+/* Whole-file output that an interruption cannot leave half written:
+ * report_file_open writes to PATH.tmp (its name into tmp, at least
+ * strlen(path) + 5 bytes), report_file_commit closes f and renames it onto
+ * path. On failure both return NULL / -1 with "cannot write '...': reason" in
+ * err, and leave no PATH.tmp behind. */
+FILE *report_file_open(const char *path, char *tmp, size_t tmp_len, char *err, size_t err_len);
+int report_file_commit(FILE *f, const char *tmp, const char *path, char *err, size_t err_len);
+
 
 #endif

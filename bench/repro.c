@@ -114,23 +114,17 @@ static void write_comm(struct repro *R, const struct nn_net *net, const struct n
 		fprintf(stderr, "snn repro: %s: no communication breakdown (out of memory)\n", net->name);
 		return;
 	}
-	char path[4096], tmp[4200];
+	char path[4096], tmp[4200], err[4400];
 	snprintf(path, sizeof(path), "%s/comm-%s.tsv", R->comm_dir, net->name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		fprintf(stderr, "snn repro: cannot write '%s': %s\n", tmp, strerror(errno));
-		profile_finish(&pr);
-		return;
+	FILE *f = report_file_open(path, tmp, sizeof(tmp), err, sizeof(err));
+	if (f) {
+		fprintf(f, "# snn repro: network %s, secure inference, batch %zu, %zu iteration(s); "
+			   "bytes of all iterations\n", net->name, s->batch, s->iters);
+		profile_write_comm(f, &pr);
 	}
-	fprintf(f, "# snn repro: network %s, secure inference, batch %zu, %zu iteration(s); bytes of "
-		   "all iterations\n", net->name, s->batch, s->iters);
-	profile_write_comm(f, &pr);
 	profile_finish(&pr);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "snn repro: error writing '%s'\n", path);
-		remove(tmp);
-	}
+	if (!f || report_file_commit(f, tmp, path, err, sizeof(err)) < 0)
+		fprintf(stderr, "snn repro: %s\n", err);
 }
 
 static const struct meas *measure(struct repro *R, const char *net_name, size_t batch, int train,
@@ -752,12 +746,11 @@ static int write_tsv(struct repro *R, const char *dir, const struct report_meta 
 		fprintf(stderr, "snn repro: --out: cannot create '%s': %s\n", dir, strerror(errno));
 		return -1;
 	}
-	char path[4096], tmp[4200];
+	char path[4096], tmp[4200], err[4400];
 	snprintf(path, sizeof(path), "%s/repro.tsv", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	FILE *f = fopen(tmp, "w");
+	FILE *f = report_file_open(path, tmp, sizeof(tmp), err, sizeof(err));
 	if (!f) {
-		fprintf(stderr, "snn repro: cannot write '%s': %s\n", tmp, strerror(errno));
+		fprintf(stderr, "snn repro: %s\n", err);
 		return -1;
 	}
 	report_meta_tsv(f, meta, &R->run,
@@ -769,9 +762,8 @@ static int write_tsv(struct repro *R, const char *dir, const struct report_meta 
 	fprintf(f, "# published: SecureNN (PoPETs 2019) as printed; 'speed' rows: other "
 		   "implementations timed on this machine\n");
 	repro_write_tsv(f, R->rows, R->n_rows);
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		fprintf(stderr, "snn repro: error writing '%s': %s\n", path, strerror(errno));
-		remove(tmp);
+	if (report_file_commit(f, tmp, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "snn repro: %s\n", err);
 		return -1;
 	}
 	if (!R->quiet)

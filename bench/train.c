@@ -1586,22 +1586,13 @@ static int curve_add(struct curve *c, const struct epoch_result *er, int secure)
 static int curve_write(const struct curve *c, char *err, size_t err_len)
 {
 	char tmp[PATH_LEN + 8];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", c->path);
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, err_len, "cannot write '%s': %s", tmp, strerror(errno));
+	FILE *f = report_file_open(c->path, tmp, sizeof(tmp), err, err_len);
+	if (!f)
 		return ERROR_IO;
-	}
 	fputs(c->head, f);
 	if (c->rows_len)
 		fwrite(c->rows, 1, c->rows_len, f);
-	int bad = ferror(f);
-	if (fclose(f) != 0 || bad || rename(tmp, c->path) != 0) {
-		snprintf(err, err_len, "cannot write '%s': %s", c->path, strerror(errno));
-		remove(tmp);
-		return ERROR_IO;
-	}
-	return 0;
+	return report_file_commit(f, tmp, c->path, err, err_len) < 0 ? ERROR_IO : 0;
 }
 
 /* The figure of the curve so far; failures are warnings, and stop the

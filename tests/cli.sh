@@ -208,6 +208,7 @@ expect 2 "--grad: unknown value 'softmax'; accepted: paper, ce, ce-ry" -- train 
 expect 0 '"grad":"ce"' -- train "${syn_run[@]}" --grad ce --epochs 1 --train-limit 256 --test-limit 100 --save "$syn/ce" --json
 expect 2 "output gradient ce; --grad differs" -- train "${syn_run[@]}" --resume "$syn/ce" --epochs 2 --grad paper
 expect 0 '"grad":"ce"' -- train "${syn_run[@]}" --resume "$syn/ce" --epochs 2 --test-limit 100 --json
+expect 0 '"grad":"ce-ry"' -- train "${syn_run[@]}" --resume "$syn/ce" --epochs 3 --test-limit 100 --grad ce-ry --change-lr --json
 # The default (results/ckpt/<net>-<mode>.tsv in the cleartext modes) and none, in empty folders.
 snn_abs=$(cd "$(dirname "$snn")" && pwd)/$(basename "$snn")
 mkdir "$syn/def" "$syn/none"
