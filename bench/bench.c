@@ -180,7 +180,7 @@ static void print_row(struct bench_out *o, const struct bench_case *bc, const ch
 	const char *clock = run->cfg.clock == SIM_CLOCK_REAL ? "real" : "virtual";
 	if (o->json) {
 		printf("{\"name\":\"%s\",\"dims\":\"%s\",\"network\":", bc->name, dims);
-		report_json_str(stdout, network);
+		trace_json_str(stdout, network);
 		printf(",\"clock\":\"%s\",\"reps\":%d,\"bytes\":%llu,\"formula_bytes\":%llu,"
 		       "\"messages\":%llu,\"rounds\":%u,\"paper_rounds\":%u,\"wall_s\":%.9f,"
 		       "\"cpu_s\":[%.9f,%.9f,%.9f],\"sim_s\":%.9f}\n",
@@ -388,14 +388,10 @@ int bench_main(int argc, char **argv)
 			const char *v = cli_value("bench", argc, argv, &i);
 			if (!v || cli_parse_u64("bench", "--reps", v, 1, 100000, &reps) < 0)
 				return 2;
-		} else if (a[0] == '-') {
-			fprintf(stderr, "snn bench: unknown option '%s' (see snn bench --help)\n", a);
-			return 2;
-		} else if (n_pos < 2) {
-			pos[n_pos++] = a;
+		} else if (a[0] == '-' || n_pos == 2) {
+			return cli_reject("bench", a);
 		} else {
-			fprintf(stderr, "snn bench: unexpected argument '%s'\n", a);
-			return 2;
+			pos[n_pos++] = a;
 		}
 	}
 

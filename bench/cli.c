@@ -11,6 +11,14 @@ int cli_is(const char *arg, const char *flag)
 	return strncmp(arg, flag, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
 }
 
+int cli_reject(const char *cmd, const char *arg)
+{
+	fprintf(stderr, "snn %s: %s '%s' (see snn %s --help)\n", cmd,
+	        arg[0] == '-' && arg[1] != '\0' ? "unknown option" : "unexpected argument", arg,
+	        cmd);
+	return 2;
+}
+
 const char *cli_value(const char *cmd, int argc, char **argv, int *i)
 {
 	const char *eq = strchr(argv[*i], '=');

@@ -30,6 +30,12 @@ const char *cli_value(const char *cmd, int argc, char **argv, int *i);
 /* 1 if argv[i] is flag, as "--flag" or "--flag=..." */
 int cli_is(const char *arg, const char *flag);
 
+/* An argument the command does not take: prints "snn CMD: unknown option 'A'
+ * (see snn CMD --help)" if it starts with '-' (and is not "-" alone), else
+ * "snn CMD: unexpected argument 'A' (see snn CMD --help)"; returns 2, the
+ * exit status of a usage error. */
+int cli_reject(const char *cmd, const char *arg);
+
 /* The common run flags every protocol-running command takes. */
 struct cli_run {
 	struct sim_config cfg; /* network, clock, seed, timeout, cpu scale */

@@ -436,16 +436,12 @@ int eval_main(int argc, char **argv)
 		} else if (cli_is(a, "--views")) {
 			if (!(views_dir = cli_value("eval", argc, argv, &i)))
 				return 2;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "snn eval: unknown option '%s' (see snn eval --help)\n", a);
-			return 2;
+		} else if ((a[0] == '-' && a[1] != '\0') || path) {
+			return cli_reject("eval", a);
 		} else if (!proto_name) {
 			proto_name = a;
-		} else if (!path) {
-			path = a;
 		} else {
-			fprintf(stderr, "snn eval: unexpected argument '%s'\n", a);
-			return 2;
+			path = a;
 		}
 	}
 	if (!proto_name) {

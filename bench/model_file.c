@@ -3,7 +3,7 @@
 #include "model_file.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +12,6 @@
 
 #define READ_MAX     ((uint64_t)1 << 34) /* bytes: more than 2^31 parameters */
 #define PATH_MAX_LEN 4096
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	if (err && err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 uint64_t model_file_fnv1a(const uint8_t *p, size_t n)
 {
@@ -293,10 +279,11 @@ int model_file_encode(uint8_t **buf, size_t *len, const struct model_file_info *
 static int parse_desc(struct nn_net *net, const uint8_t *desc, size_t d, char *msg, size_t msg_len)
 {
 	if (memchr(desc, '\0', d))
-		return fail(msg, msg_len, ERROR_FORMAT, "a NUL byte in the network description");
+		return error_fmt(msg, msg_len, ERROR_FORMAT,
+		                 "a NUL byte in the network description");
 	char *text = malloc(d + 1);
 	if (!text)
-		return fail(msg, msg_len, ERROR_NOMEM, "out of memory");
+		return error_fmt(msg, msg_len, ERROR_NOMEM, "out of memory");
 	memcpy(text, desc, d);
 	text[d] = '\0';
 	char name[NN_NAME_LEN] = "";
@@ -320,39 +307,41 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 	if (m)
 		memset(m, 0, sizeof(*m));
 	if (!m || !info || (!buf && len))
-		return fail(err, err_len, ERROR_INVAL, "model_file_decode: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "model_file_decode: NULL argument");
 	if (!name)
 		name = "model file";
 	if (len < 8) {
 		if (len == 0 || memcmp(buf, MODEL_FILE_MAGIC, len) == 0)
-			return fail(err, err_len, ERROR_FORMAT,
-			            "%s: truncated: %zu bytes, a model file has at least %zu", name,
-			            len, (size_t)MODEL_FILE_V1_HEADER_BYTES + 1 + 8);
+			return error_fmt(err, err_len, ERROR_FORMAT,
+			                 "%s: truncated: %zu bytes, a model file has at least %zu",
+			                 name, len, (size_t)MODEL_FILE_V1_HEADER_BYTES + 1 + 8);
 	}
 	if (len < 8 || memcmp(buf, MODEL_FILE_MAGIC, 8) != 0)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: not an snn model file (bad magic; expected \"%s\")", name,
-		            MODEL_FILE_MAGIC);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: not an snn model file (bad magic; expected \"%s\")", name,
+		                 MODEL_FILE_MAGIC);
 	if (len < 12)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: truncated: %zu bytes, a model file has at least %zu", name, len,
-		            (size_t)MODEL_FILE_V1_HEADER_BYTES + 1 + 8);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: truncated: %zu bytes, a model file has at least %zu", name,
+		                 len, (size_t)MODEL_FILE_V1_HEADER_BYTES + 1 + 8);
 	uint32_t version = get32(buf + 8);
 	if (version != 1 && version != MODEL_FILE_VERSION)
-		return fail(err, err_len, ERROR_UNSUPPORTED,
-		            "%s: unsupported format version %u (this snn reads versions 1 and %d)",
-		            name, version, MODEL_FILE_VERSION);
+		return error_fmt(
+		    err, err_len, ERROR_UNSUPPORTED,
+		    "%s: unsupported format version %u (this snn reads versions 1 and %d)", name,
+		    version, MODEL_FILE_VERSION);
 	/* Header bytes up to the description, and the smallest whole file. */
 	const size_t hdr = version == 1 ? MODEL_FILE_V1_HEADER_BYTES : MODEL_FILE_HEADER_BYTES;
 	const size_t min_len = hdr + 1 + 8;
 	if (len < min_len)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: truncated: %zu bytes, a version %u model file has at least %zu",
-		            name, len, version, min_len);
+		return error_fmt(
+		    err, err_len, ERROR_FORMAT,
+		    "%s: truncated: %zu bytes, a version %u model file has at least %zu", name, len,
+		    version, min_len);
 	uint64_t d = get64(buf + hdr - 8);
 	struct nn_net *net = calloc(1, sizeof(*net));
 	if (!net)
-		return fail(err, err_len, ERROR_NOMEM, "%s: out of memory", name);
+		return error_fmt(err, err_len, ERROR_NOMEM, "%s: out of memory", name);
 	char msg[256];
 	int rc = 0;
 	/* The size the header and description announce, if they can be read. */
@@ -363,17 +352,17 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 	uint64_t stored = get64(buf + len - 8);
 	if (model_file_fnv1a(buf, len - 8) != stored) {
 		if (d >= 1 && d <= MODEL_FILE_DESC_MAX && !desc_ok)
-			rc = fail(
+			rc = error_fmt(
 			    err, err_len, ERROR_FORMAT,
 			    "%s: truncated: %zu bytes, expected at least %zu (checksum mismatch)",
 			    name, len, hdr + (size_t)d + 8);
 		else if (expected && len < expected)
-			rc = fail(err, err_len, ERROR_FORMAT,
-			          "%s: truncated: %zu bytes, expected %zu (checksum mismatch)",
-			          name, len, expected);
+			rc = error_fmt(err, err_len, ERROR_FORMAT,
+			               "%s: truncated: %zu bytes, expected %zu (checksum mismatch)",
+			               name, len, expected);
 		else
-			rc = fail(err, err_len, ERROR_FORMAT,
-			          "%s: checksum mismatch: the file is damaged", name);
+			rc = error_fmt(err, err_len, ERROR_FORMAT,
+			               "%s: checksum mismatch: the file is damaged", name);
 		goto out;
 	}
 	/* The checksum holds: what follows are files written wrongly, not damage. */
@@ -384,14 +373,15 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 	info->seed = get64(buf + 32);
 	info->pair_id = get64(buf + 40);
 	if (get32(buf + 12) > MODEL_FILE_CLEAR) {
-		rc = fail(err, err_len, ERROR_FORMAT, "%s: malformed: unknown kind %u", name,
-		          get32(buf + 12));
+		rc = error_fmt(err, err_len, ERROR_FORMAT, "%s: malformed: unknown kind %u", name,
+		               get32(buf + 12));
 		goto out;
 	}
 	if (info->frac_bits < 1 || info->frac_bits > 40 || (version < 2 && get32(buf + 20) != 0)) {
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: malformed: %u fractional bits (1 to 40) or reserved field not 0",
-		          name, info->frac_bits);
+		rc =
+		    error_fmt(err, err_len, ERROR_FORMAT,
+		              "%s: malformed: %u fractional bits (1 to 40) or reserved field not 0",
+		              name, info->frac_bits);
 		goto out;
 	}
 	if (version >= 2) {
@@ -399,7 +389,8 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		uint64_t batch = get64(buf + 56);
 		info->has_schedule = batch != 0;
 		info->lr_log = get32(buf + 48);
-		info->grad = get32(buf + 20) <= NN_GRAD_CE_RY ? (int)get32(buf + 20) : -1;
+		uint32_t grad = get32(buf + 20);
+		info->grad = grad <= INT_MAX && nn_grad_name((int)grad) ? (int)grad : -1;
 		info->batch = batch;
 		info->n_decay =
 		    n_decay <= MODEL_FILE_DECAY_MAX ? n_decay : MODEL_FILE_DECAY_MAX + 1;
@@ -416,26 +407,26 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		                          "decay entries not 0"
 		                        : schedule_problem(info);
 		if (bad) {
-			rc = fail(err, err_len, ERROR_FORMAT,
-			          "%s: malformed: training schedule: %s", name, bad);
+			rc = error_fmt(err, err_len, ERROR_FORMAT,
+			               "%s: malformed: training schedule: %s", name, bad);
 			goto out;
 		}
 	}
 	if (d < 1 || d > MODEL_FILE_DESC_MAX || d > len - min_len + 1) {
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: malformed: network description of %llu bytes", name,
-		          (unsigned long long)d);
+		rc = error_fmt(err, err_len, ERROR_FORMAT,
+		               "%s: malformed: network description of %llu bytes", name,
+		               (unsigned long long)d);
 		goto out;
 	}
 	if ((rc = parse_desc(net, buf + hdr, (size_t)d, msg, sizeof(msg))) < 0) {
-		rc = fail(err, err_len, ERROR_FORMAT, "%s: malformed network description: %s", name,
-		          msg);
+		rc = error_fmt(err, err_len, ERROR_FORMAT, "%s: malformed network description: %s",
+		               name, msg);
 		goto out;
 	}
 	if (len != expected) {
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: malformed: %zu bytes, network '%s' needs %zu", name, len, net->name,
-		          expected);
+		rc = error_fmt(err, err_len, ERROR_FORMAT,
+		               "%s: malformed: %zu bytes, network '%s' needs %zu", name, len,
+		               net->name, expected);
 		goto out;
 	}
 	size_t pos = hdr + (size_t)d;
@@ -447,17 +438,17 @@ int model_file_decode(struct nn_model *m, struct model_file_info *info, const ui
 		uint64_t fw = get64(buf + pos);
 		uint64_t fb = get64(buf + pos + 8 + 8 * nw);
 		if (fw != nw || fb != nb) {
-			rc = fail(err, err_len, ERROR_FORMAT,
-			          "%s: malformed: layer %zu has %llu weights and %llu biases, "
-			          "expected %zu and %zu",
-			          name, i + 1, (unsigned long long)fw, (unsigned long long)fb, nw,
-			          nb);
+			rc = error_fmt(err, err_len, ERROR_FORMAT,
+			               "%s: malformed: layer %zu has %llu weights and %llu biases, "
+			               "expected %zu and %zu",
+			               name, i + 1, (unsigned long long)fw, (unsigned long long)fb,
+			               nw, nb);
 			goto out;
 		}
 		pos += 16 + 8 * (nw + nb);
 	}
 	if ((rc = nn_model_init(m, net)) < 0) {
-		rc = fail(err, err_len, rc, "%s: out of memory", name);
+		rc = error_fmt(err, err_len, rc, "%s: out of memory", name);
 		goto out;
 	}
 	pos = hdr + (size_t)d;
@@ -482,7 +473,8 @@ static int write_file(const char *path, const uint8_t *buf, size_t len, char *er
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
-		return fail(err, err_len, ERROR_IO, "cannot write '%s': %s", path, strerror(errno));
+		return error_fmt(err, err_len, ERROR_IO, "cannot write '%s': %s", path,
+		                 strerror(errno));
 	int ok = fwrite(buf, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
 	int e = errno;
 	if (fclose(f) != 0 && ok) {
@@ -491,7 +483,8 @@ static int write_file(const char *path, const uint8_t *buf, size_t len, char *er
 	}
 	if (!ok) {
 		remove(path);
-		return fail(err, err_len, ERROR_IO, "cannot write '%s': %s", path, strerror(e));
+		return error_fmt(err, err_len, ERROR_IO, "cannot write '%s': %s", path,
+		                 strerror(e));
 	}
 	return 0;
 }
@@ -500,15 +493,15 @@ static int path_join(char *out, const char *a, const char *b, char *err, size_t 
 {
 	int n = snprintf(out, PATH_MAX_LEN, "%s%s", a, b);
 	if (n < 0 || n >= PATH_MAX_LEN)
-		return fail(err, err_len, ERROR_RANGE, "path '%s%s' is too long", a, b);
+		return error_fmt(err, err_len, ERROR_RANGE, "path '%s%s' is too long", a, b);
 	return 0;
 }
 
 static int do_rename(const char *from, const char *to, char *err, size_t err_len)
 {
 	if (rename(from, to) != 0)
-		return fail(err, err_len, ERROR_IO, "cannot rename '%s' to '%s': %s", from, to,
-		            strerror(errno));
+		return error_fmt(err, err_len, ERROR_IO, "cannot rename '%s' to '%s': %s", from, to,
+		                 strerror(errno));
 	return 0;
 }
 
@@ -516,15 +509,15 @@ int model_file_write(const char *path, const struct model_file_info *info, const
                      char *err, size_t err_len)
 {
 	if (!path || !info || !m)
-		return fail(err, err_len, ERROR_INVAL, "model_file_write: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "model_file_write: NULL argument");
 	char tmp[PATH_MAX_LEN];
 	TRY(path_join(tmp, path, ".tmp", err, err_len));
 	uint8_t *buf;
 	size_t len;
 	int rc = model_file_encode(&buf, &len, info, m);
 	if (rc < 0)
-		return fail(err, err_len, rc, "%s: cannot encode the model: %s", path,
-		            error_strerror(rc));
+		return error_fmt(err, err_len, rc, "%s: cannot encode the model: %s", path,
+		                 error_strerror(rc));
 	rc = write_file(tmp, buf, len, err, err_len);
 	free(buf);
 	if (rc == 0 && (rc = do_rename(tmp, path, err, err_len)) < 0)
@@ -537,7 +530,7 @@ int model_file_write_pair(const char *prefix, const struct model_file_info *info
                           size_t err_len)
 {
 	if (!prefix || !info || !s0 || !s1)
-		return fail(err, err_len, ERROR_INVAL, "model_file_write_pair: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "model_file_write_pair: NULL argument");
 	char path[2][PATH_MAX_LEN], tmp[2][PATH_MAX_LEN];
 	const struct nn_model *s[2] = {s0, s1};
 	for (int j = 0; j < 2; j++) {
@@ -551,8 +544,8 @@ int model_file_write_pair(const char *prefix, const struct model_file_info *info
 		size_t len;
 		int rc = model_file_encode(&buf, &len, &fi, s[j]);
 		if (rc < 0)
-			return fail(err, err_len, rc, "%s: cannot encode the model: %s", path[j],
-			            error_strerror(rc));
+			return error_fmt(err, err_len, rc, "%s: cannot encode the model: %s",
+			                 path[j], error_strerror(rc));
 		rc = write_file(tmp[j], buf, len, err, err_len);
 		free(buf);
 		if (rc < 0) {
@@ -573,34 +566,34 @@ int model_file_read(struct nn_model *m, struct model_file_info *info, const char
 	if (m)
 		memset(m, 0, sizeof(*m));
 	if (!m || !info || !path)
-		return fail(err, err_len, ERROR_INVAL, "model_file_read: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "model_file_read: NULL argument");
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return fail(err, err_len, ERROR_IO, "cannot read model file '%s': %s", path,
-		            strerror(errno));
+		return error_fmt(err, err_len, ERROR_IO, "cannot read model file '%s': %s", path,
+		                 strerror(errno));
 	struct stat st;
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		fclose(f);
-		return fail(err, err_len, ERROR_IO,
-		            "cannot read model file '%s': not a regular file", path);
+		return error_fmt(err, err_len, ERROR_IO,
+		                 "cannot read model file '%s': not a regular file", path);
 	}
 	if ((uint64_t)st.st_size > READ_MAX) {
 		fclose(f);
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: %lld bytes, too large for a model file", path,
-		            (long long)st.st_size);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: %lld bytes, too large for a model file", path,
+		                 (long long)st.st_size);
 	}
 	size_t len = (size_t)st.st_size;
 	uint8_t *buf = malloc(len ? len : 1);
 	if (!buf) {
 		fclose(f);
-		return fail(err, err_len, ERROR_NOMEM, "%s: out of memory", path);
+		return error_fmt(err, err_len, ERROR_NOMEM, "%s: out of memory", path);
 	}
 	size_t got = fread(buf, 1, len, f);
 	int rc = 0;
 	if (ferror(f))
-		rc = fail(err, err_len, ERROR_IO, "cannot read model file '%s': %s", path,
-		          strerror(errno));
+		rc = error_fmt(err, err_len, ERROR_IO, "cannot read model file '%s': %s", path,
+		               strerror(errno));
 	fclose(f);
 	if (rc == 0)
 		rc = model_file_decode(m, info, buf, got, path, err, err_len);
@@ -612,23 +605,23 @@ int model_file_check(const char *path, const struct model_file_info *info, const
                      const struct model_file_want *want, char *err, size_t err_len)
 {
 	if (!path || !info || !m || !want)
-		return fail(err, err_len, ERROR_INVAL, "model_file_check: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "model_file_check: NULL argument");
 	if (want->net && !model_file_net_equal(&m->net, want->net, want->params_only)) {
 		char have[160], need[160];
 		model_file_net_summary(&m->net, have, sizeof(have));
 		model_file_net_summary(want->net, need, sizeof(need));
-		return fail(err, err_len, ERROR_SHAPE,
-		            "model file %s is for network '%s' (%s), not '%s' (%s)", path,
-		            m->net.name, have, want->net->name, need);
+		return error_fmt(err, err_len, ERROR_SHAPE,
+		                 "model file %s is for network '%s' (%s), not '%s' (%s)", path,
+		                 m->net.name, have, want->net->name, need);
 	}
 	if (want->frac_bits && info->frac_bits != want->frac_bits)
-		return fail(err, err_len, ERROR_RANGE,
-		            "model file %s has %u fractional bits, not %u (--frac-bits)", path,
-		            info->frac_bits, want->frac_bits);
+		return error_fmt(err, err_len, ERROR_RANGE,
+		                 "model file %s has %u fractional bits, not %u (--frac-bits)", path,
+		                 info->frac_bits, want->frac_bits);
 	if (want->kind >= 0 && (int)info->kind != want->kind)
-		return fail(err, err_len, ERROR_INVAL, "model file %s holds %s, expected %s", path,
-		            model_file_kind_name(info->kind),
-		            model_file_kind_name((enum model_file_kind)want->kind));
+		return error_fmt(err, err_len, ERROR_INVAL, "model file %s holds %s, expected %s",
+		                 path, model_file_kind_name(info->kind),
+		                 model_file_kind_name((enum model_file_kind)want->kind));
 	return 0;
 }
 
@@ -663,7 +656,7 @@ int model_file_read_pair(struct nn_model *s0, struct nn_model *s1, struct model_
 	if (s1)
 		memset(s1, 0, sizeof(*s1));
 	if (!s0 || !s1 || !info || !prefix || !want)
-		return fail(err, err_len, ERROR_INVAL, "model_file_read_pair: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "model_file_read_pair: NULL argument");
 	char path[2][PATH_MAX_LEN], tmp[PATH_MAX_LEN];
 	TRY(path_join(path[0], prefix, ".p0", err, err_len));
 	TRY(path_join(path[1], prefix, ".p1", err, err_len));
@@ -693,7 +686,7 @@ int model_file_read_pair(struct nn_model *s0, struct nn_model *s1, struct model_
 		}
 	}
 	if (fi[0].pair_id != fi[1].pair_id) {
-		rc = fail(
+		rc = error_fmt(
 		    err, err_len, ERROR_INVAL,
 		    "%s and %s are from different training runs (pair ids %016llx and %016llx)",
 		    path[0], path[1], (unsigned long long)fi[0].pair_id,
@@ -702,24 +695,26 @@ int model_file_read_pair(struct nn_model *s0, struct nn_model *s1, struct model_
 	}
 	if (fi[0].epochs != fi[1].epochs) {
 		int old = fi[0].epochs < fi[1].epochs ? 0 : 1;
-		rc = fail(err, err_len, ERROR_INVAL,
-		          "%s has %llu epochs and %s %llu: saving epoch %llu was interrupted and "
-		          "%s.tmp, which would complete the pair, is missing or damaged",
-		          path[0], (unsigned long long)fi[0].epochs, path[1],
-		          (unsigned long long)fi[1].epochs, (unsigned long long)fi[1 - old].epochs,
-		          path[old]);
+		rc = error_fmt(
+		    err, err_len, ERROR_INVAL,
+		    "%s has %llu epochs and %s %llu: saving epoch %llu was interrupted and "
+		    "%s.tmp, which would complete the pair, is missing or damaged",
+		    path[0], (unsigned long long)fi[0].epochs, path[1],
+		    (unsigned long long)fi[1].epochs, (unsigned long long)fi[1 - old].epochs,
+		    path[old]);
 		goto fail_out;
 	}
 	if (fi[0].seed != fi[1].seed || fi[0].frac_bits != fi[1].frac_bits ||
 	    !same_schedule(&fi[0], &fi[1]) || !model_file_net_equal(&s0->net, &s1->net, 0)) {
-		rc = fail(err, err_len, ERROR_INVAL,
-		          "%s and %s do not belong together (epochs %llu and %llu, seeds %llu and "
-		          "%llu, frac bits %u and %u, networks '%s' and '%s', or their training "
-		          "schedules)",
-		          path[0], path[1], (unsigned long long)fi[0].epochs,
-		          (unsigned long long)fi[1].epochs, (unsigned long long)fi[0].seed,
-		          (unsigned long long)fi[1].seed, fi[0].frac_bits, fi[1].frac_bits,
-		          s0->net.name, s1->net.name);
+		rc = error_fmt(
+		    err, err_len, ERROR_INVAL,
+		    "%s and %s do not belong together (epochs %llu and %llu, seeds %llu and "
+		    "%llu, frac bits %u and %u, networks '%s' and '%s', or their training "
+		    "schedules)",
+		    path[0], path[1], (unsigned long long)fi[0].epochs,
+		    (unsigned long long)fi[1].epochs, (unsigned long long)fi[0].seed,
+		    (unsigned long long)fi[1].seed, fi[0].frac_bits, fi[1].frac_bits, s0->net.name,
+		    s1->net.name);
 		goto fail_out;
 	}
 	*info = fi[0];

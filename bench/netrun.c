@@ -329,9 +329,13 @@ void netrun_flags_default(struct netrun_flags *f)
 	f->train = 0;
 }
 
-int netrun_parse_flag(const char *cmd, struct netrun_flags *f, int argc, char **argv, int *i)
+int netrun_parse_flag(const char *cmd, struct netrun_flags *f, struct cli_run *run, int argc,
+                      char **argv, int *i)
 {
 	const char *a = argv[*i], *v;
+	int r = cli_parse_run_flag(cmd, run, argc, argv, i);
+	if (r != 0)
+		return r;
 	if (strcmp(a, "--train") == 0) {
 		f->train = 1;
 	} else if (cli_is(a, "--net")) {

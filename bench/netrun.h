@@ -65,10 +65,13 @@ struct netrun_flags {
 
 void netrun_flags_default(struct netrun_flags *f);
 
-/* If argv[*i] is one of the flags above, parse it (advancing *i) and return
- * 1; 0 if it is not one of them; -1 on a bad value (message printed as
- * "snn <cmd>: ..."). */
-int netrun_parse_flag(const char *cmd, struct netrun_flags *f, int argc, char **argv, int *i);
+struct cli_run;
+
+/* If argv[*i] is one of the flags above or a common run flag (into run,
+ * cli_parse_run_flag), parse it (advancing *i) and return 1; 0 if it is
+ * neither; -1 on a bad value (message printed as "snn <cmd>: ..."). */
+int netrun_parse_flag(const char *cmd, struct netrun_flags *f, struct cli_run *run, int argc,
+                      char **argv, int *i);
 
 /* After parsing: --net given, a power-of-two batch with --train; 0 or -1
  * with a message. */

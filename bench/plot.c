@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,20 +16,6 @@ extern char **environ;
 
 #define PATH_LEN   4096 /* bytes of a path we build */
 #define STDERR_MAX 4096 /* bytes of gnuplot's stderr kept for the message */
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	if (err && err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static int is_file(const char *path, int mode)
 {
@@ -78,19 +63,19 @@ static int find_script(char *path, size_t len, const char *script, char *err, si
 	char name[PATH_LEN];
 	int w = snprintf(name, sizeof name, "%s%s", script, ext);
 	if (w < 0 || (size_t)w >= sizeof name)
-		return fail(err, err_len, ERROR_INVAL, "plot script name too long");
+		return error_fmt(err, err_len, ERROR_INVAL, "plot script name too long");
 	if (strchr(name, '/')) {
 		if (snprintf(path, len, "%s", name) < (int)len && is_file(path, R_OK))
 			return 0;
-		return fail(err, err_len, ERROR_IO, "cannot read plot script '%s'", name);
+		return error_fmt(err, err_len, ERROR_IO, "cannot read plot script '%s'", name);
 	}
 
 	const char *env = getenv("SNN_PLOTS");
 	if (env && *env) {
 		if (try_dir(path, len, env, name))
 			return 0;
-		return fail(err, err_len, ERROR_IO, "no plot script '%s' in SNN_PLOTS=%s", name,
-		            env);
+		return error_fmt(err, err_len, ERROR_IO, "no plot script '%s' in SNN_PLOTS=%s",
+		                 name, env);
 	}
 
 	/* BUILD/bench/snn -> BUILD/bench/../../plots. The kernel's link is
@@ -110,9 +95,9 @@ static int find_script(char *path, size_t len, const char *script, char *err, si
 	}
 	if (try_dir(path, len, "plots", name))
 		return 0;
-	return fail(err, err_len, ERROR_IO,
-	            "no plot script '%s' (looked in %s%s./plots; set SNN_PLOTS)", name, dir,
-	            *dir ? ", " : "");
+	return error_fmt(err, err_len, ERROR_IO,
+	                 "no plot script '%s' (looked in %s%s./plots; set SNN_PLOTS)", name, dir,
+	                 *dir ? ", " : "");
 }
 
 /* A header line and at least one row after the comments. */
@@ -120,7 +105,8 @@ static int check_input(const char *in, char *err, size_t err_len)
 {
 	FILE *f = fopen(in, "r");
 	if (!f)
-		return fail(err, err_len, ERROR_IO, "cannot read '%s': %s", in, strerror(errno));
+		return error_fmt(err, err_len, ERROR_IO, "cannot read '%s': %s", in,
+		                 strerror(errno));
 	char *line = NULL;
 	size_t cap = 0;
 	int lines = 0;
@@ -132,11 +118,11 @@ static int check_input(const char *in, char *err, size_t err_len)
 	free(line);
 	fclose(f);
 	if (bad)
-		return fail(err, err_len, ERROR_IO, "cannot read '%s'", in);
+		return error_fmt(err, err_len, ERROR_IO, "cannot read '%s'", in);
 	if (lines < 2)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "'%s' has no data rows (expected '#' comments, a header line, rows)",
-		            in);
+		return error_fmt(
+		    err, err_len, ERROR_FORMAT,
+		    "'%s' has no data rows (expected '#' comments, a header line, rows)", in);
 	return 0;
 }
 
@@ -149,10 +135,11 @@ static int check_output(const char *out_base, char *err, size_t err_len)
 	char dir[PATH_LEN];
 	int n = slash == out_base ? 1 : (int)(slash - out_base);
 	if (snprintf(dir, sizeof dir, "%.*s", n, out_base) >= (int)sizeof dir)
-		return fail(err, err_len, ERROR_INVAL, "plot output path too long");
+		return error_fmt(err, err_len, ERROR_INVAL, "plot output path too long");
 	struct stat st;
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return fail(err, err_len, ERROR_IO, "plot output folder '%s' does not exist", dir);
+		return error_fmt(err, err_len, ERROR_IO, "plot output folder '%s' does not exist",
+		                 dir);
 	return 0;
 }
 
@@ -187,26 +174,26 @@ static int build_expr(char **expr, const char *in, const char *out_base, const c
                       char *err, size_t err_len)
 {
 	if (strchr(in, '"'))
-		return fail(err, err_len, ERROR_INVAL, "plot input path has a '\"': %s", in);
+		return error_fmt(err, err_len, ERROR_INVAL, "plot input path has a '\"': %s", in);
 	if (strpbrk(in, "\r\n") || strpbrk(out_base, "\r\n"))
-		return fail(err, err_len, ERROR_INVAL, "plot path has a line break");
+		return error_fmt(err, err_len, ERROR_INVAL, "plot path has a line break");
 	for (size_t i = 0; vars && vars[i]; i += 2) {
 		if (!vars[i + 1])
-			return fail(err, err_len, ERROR_INVAL, "plot variable '%s' has no value",
-			            vars[i]);
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "plot variable '%s' has no value", vars[i]);
 		if (!is_identifier(vars[i]) || !strcmp(vars[i], "in") || !strcmp(vars[i], "out") ||
 		    !strcmp(vars[i], "fig"))
-			return fail(err, err_len, ERROR_INVAL, "bad plot variable name '%s'",
-			            vars[i]);
+			return error_fmt(err, err_len, ERROR_INVAL, "bad plot variable name '%s'",
+			                 vars[i]);
 		if (strpbrk(vars[i + 1], "\r\n"))
-			return fail(err, err_len, ERROR_INVAL, "plot variable %s has a line break",
-			            vars[i]);
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "plot variable %s has a line break", vars[i]);
 	}
 
 	size_t size = 0;
 	FILE *f = open_memstream(expr, &size);
 	if (!f)
-		return fail(err, err_len, ERROR_NOMEM, "out of memory");
+		return error_fmt(err, err_len, ERROR_NOMEM, "out of memory");
 	put_var(f, "in", in, 1, 1);
 	put_var(f, "out", out_base, 1, 0);
 	for (size_t i = 0; vars && vars[i]; i += 2)
@@ -214,7 +201,7 @@ static int build_expr(char **expr, const char *in, const char *out_base, const c
 	if (fclose(f) != 0) {
 		free(*expr);
 		*expr = NULL;
-		return fail(err, err_len, ERROR_NOMEM, "out of memory");
+		return error_fmt(err, err_len, ERROR_NOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -262,22 +249,23 @@ static int run(const char *gnuplot, char *script, char *expr, char *err, size_t 
 	posix_spawn_file_actions_t fa;
 
 	if (pipe(fds) != 0)
-		return fail(err, err_len, ERROR_IO, "cannot start gnuplot: %s", strerror(errno));
+		return error_fmt(err, err_len, ERROR_IO, "cannot start gnuplot: %s",
+		                 strerror(errno));
 	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
 	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	if (posix_spawn_file_actions_init(&fa) != 0) {
-		rc = fail(err, err_len, ERROR_NOMEM, "out of memory");
+		rc = error_fmt(err, err_len, ERROR_NOMEM, "out of memory");
 		goto close_pipe;
 	}
 	if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) ||
 	    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0) ||
 	    posix_spawn_file_actions_adddup2(&fa, fds[1], 2)) {
-		rc = fail(err, err_len, ERROR_NOMEM, "out of memory");
+		rc = error_fmt(err, err_len, ERROR_NOMEM, "out of memory");
 		goto destroy;
 	}
 	e = posix_spawn(&pid, gnuplot, &fa, NULL, argv, environ);
 	if (e != 0) {
-		rc = fail(err, err_len, ERROR_IO, "cannot start %s: %s", gnuplot, strerror(e));
+		rc = error_fmt(err, err_len, ERROR_IO, "cannot start %s: %s", gnuplot, strerror(e));
 		goto destroy;
 	}
 	close(fds[1]);
@@ -285,18 +273,18 @@ static int run(const char *gnuplot, char *script, char *expr, char *err, size_t 
 	drain(fds[0], tail, &n);
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR) {
-			rc = fail(err, err_len, ERROR_IO, "waiting for gnuplot: %s",
-			          strerror(errno));
+			rc = error_fmt(err, err_len, ERROR_IO, "waiting for gnuplot: %s",
+			               strerror(errno));
 			goto destroy;
 		}
 	}
 	msg = last_line(tail);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		rc = fail(err, err_len, ERROR_IO, "gnuplot failed (exit status %d): %s",
-		          WEXITSTATUS(status), *msg ? msg : script);
+		rc = error_fmt(err, err_len, ERROR_IO, "gnuplot failed (exit status %d): %s",
+		               WEXITSTATUS(status), *msg ? msg : script);
 	else if (WIFSIGNALED(status))
-		rc = fail(err, err_len, ERROR_IO, "gnuplot killed by signal %d: %s",
-		          WTERMSIG(status), script);
+		rc = error_fmt(err, err_len, ERROR_IO, "gnuplot killed by signal %d: %s",
+		               WTERMSIG(status), script);
 destroy:
 	posix_spawn_file_actions_destroy(&fa);
 close_pipe:
@@ -310,11 +298,11 @@ int plot_render(const char *script, const char *in, const char *out_base, const 
                 char *err, size_t err_len)
 {
 	if (!script || !in || !out_base || !*script || !*in || !*out_base)
-		return fail(err, err_len, ERROR_INVAL,
-		            "plot_render: missing script, input or output");
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "plot_render: missing script, input or output");
 	char gnuplot[PATH_LEN], script_path[PATH_LEN];
 	if (find_gnuplot(gnuplot, sizeof gnuplot) != 0)
-		return fail(err, err_len, PLOT_NO_GNUPLOT, "gnuplot not found");
+		return error_fmt(err, err_len, PLOT_NO_GNUPLOT, "gnuplot not found");
 	int rc = find_script(script_path, sizeof script_path, script, err, err_len);
 	if (!rc)
 		rc = check_input(in, err, err_len);

@@ -714,13 +714,13 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 	char net[NETMODEL_TEXT_LEN];
 	netmodel_format(&o->run.cfg.net, net, sizeof(net));
 	printf("{\"command\":\"profile\",\"net\":");
-	report_json_str(stdout, o->nf.net_name);
+	trace_json_str(stdout, o->nf.net_name);
 	printf(",\"batch\":%llu,\"iters\":%llu,\"train\":%s,\"network\":",
 	       (unsigned long long)o->nf.batch, (unsigned long long)o->nf.iters,
 	       o->nf.train ? "true" : "false");
-	report_json_str(stdout, o->run.network);
+	trace_json_str(stdout, o->run.network);
 	printf(",\"network_model\":");
-	report_json_str(stdout, net);
+	trace_json_str(stdout, net);
 	printf(",\"clock\":\"%s\",\"seed\":%llu,",
 	       o->run.cfg.clock == SIM_CLOCK_REAL ? "real" : "virtual",
 	       (unsigned long long)o->run.cfg.seed);
@@ -735,7 +735,7 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 	printf("\"layers\":[");
 	for (size_t i = 0; i < pr->net.n_layers; i++) {
 		printf("%s{\"layer\":%zu,\"desc\":", i ? "," : "", i + 1);
-		report_json_str(stdout, pr->layer_desc[i]);
+		trace_json_str(stdout, pr->layer_desc[i]);
 		printf("}");
 	}
 	printf("],\n\"parties\":[");
@@ -762,13 +762,13 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 		const struct profile_node *x = &pr->node[i];
 		const struct profile_expect *e = x->expect;
 		printf("%s{\"path\":", i ? ",\n" : "");
-		report_json_str(stdout, x->path);
+		trace_json_str(stdout, x->path);
 		printf(",\"name\":");
-		report_json_str(stdout, x->name);
+		trace_json_str(stdout, x->name);
 		printf(",\"depth\":%d,\"phase\":", x->depth);
-		report_json_str(stdout, x->phase);
+		trace_json_str(stdout, x->phase);
 		printf(",\"layer\":%d,\"layer_desc\":", x->layer);
-		report_json_str(stdout, layer_desc(pr, x));
+		trace_json_str(stdout, layer_desc(pr, x));
 		printf(",\"top\":%s,\"calls\":%llu,\"bytes\":%llu,\"formula_bytes\":",
 		       x->top ? "true" : "false", (unsigned long long)x->calls,
 		       (unsigned long long)x->bytes);
@@ -780,7 +780,7 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 			printf("null");
 		printf(",\"formula\":");
 		if (e && e->formula[0])
-			report_json_str(stdout, e->formula);
+			trace_json_str(stdout, e->formula);
 		else
 			printf("null");
 		printf(",\"msgs\":%llu,\"rounds\":%u,\"paper_rounds\":", (unsigned long long)x->msgs,
@@ -794,7 +794,7 @@ static void json_doc(const struct profile *pr, const struct opts *o, const struc
 	const struct profile_expect *e;
 	for (size_t k = 0; (e = profile_missing(pr, k)); k++) {
 		printf("%s{\"path\":", k ? "," : "");
-		report_json_str(stdout, e->path);
+		trace_json_str(stdout, e->path);
 		printf(",\"formula_bytes\":%llu}", (unsigned long long)e->bytes);
 	}
 	printf("]}\n");
@@ -904,12 +904,8 @@ static int parse(struct opts *o, int argc, char **argv)
 	netrun_flags_default(&o->nf);
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		int r = cli_parse_run_flag("profile", &o->run, argc, argv, &i);
+		int r = netrun_parse_flag("profile", &o->nf, &o->run, argc, argv, &i);
 		if (r < 0)
-			return 2;
-		if (r > 0)
-			continue;
-		if ((r = netrun_parse_flag("profile", &o->nf, argc, argv, &i)) < 0)
 			return 2;
 		if (r > 0)
 			continue;
@@ -928,9 +924,7 @@ static int parse(struct opts *o, int argc, char **argv)
 			if (!(o->trace_path = cli_value("profile", argc, argv, &i)))
 				return 2;
 		} else {
-			fprintf(stderr, "snn profile: %s '%s' (see snn profile --help)\n",
-				a[0] == '-' ? "unknown option" : "unexpected argument", a);
-			return 2;
+			return cli_reject("profile", a);
 		}
 	}
 	if (netrun_flags_check("profile", &o->nf) < 0)

@@ -73,28 +73,13 @@ void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run 
 void report_meta_json(FILE *f, const struct report_meta *m)
 {
 	fprintf(f, "\"git\":");
-	report_json_str(f, m->git);
+	trace_json_str(f, m->git);
 	fprintf(f, ",\"date\":");
-	report_json_str(f, m->date);
+	trace_json_str(f, m->date);
 	fprintf(f, ",\"compiler\":");
-	report_json_str(f, m->compiler);
+	trace_json_str(f, m->compiler);
 	fprintf(f, ",\"cpu\":");
-	report_json_str(f, m->cpu);
-}
-
-void report_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	trace_json_str(f, m->cpu);
 }
 
 FILE *report_file_open(const char *path, char *tmp, size_t tmp_len, char *err, size_t err_len)

@@ -1,5 +1,5 @@
-/* Output helpers for the snn commands: run metadata for TSV headers,
- * JSON string escaping, human-readable sizes and times. */
+/* Output helpers for the snn commands: run metadata for TSV headers and
+ * JSON, whole-file writes that an interruption cannot leave half done. */
 #ifndef SNN_BENCH_REPORT_H
 #define SNN_BENCH_REPORT_H
 
@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "trace.h" /* trace_json_str: JSON string literals */
 
 struct report_meta {
 	char git[64];       /* git describe of the build */
@@ -28,9 +29,6 @@ void report_meta_tsv(FILE *f, const struct report_meta *m, const struct cli_run 
 /* The same as JSON members (no braces), for --json outputs. */
 void report_meta_json(FILE *f, const struct report_meta *m);
 
-/* A JSON string literal with escapes. */
-void report_json_str(FILE *f, const char *s);
-
 /* Whole-file output that an interruption cannot leave half written:
  * report_file_open writes to PATH.tmp (its name into tmp, at least
  * strlen(path) + 5 bytes), report_file_commit closes f and renames it onto
@@ -38,6 +36,5 @@ void report_json_str(FILE *f, const char *s);
  * err, and leave no PATH.tmp behind. */
 FILE *report_file_open(const char *path, char *tmp, size_t tmp_len, char *err, size_t err_len);
 int report_file_commit(FILE *f, const char *tmp, const char *path, char *err, size_t err_len);
-
 
 #endif

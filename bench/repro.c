@@ -574,13 +574,13 @@ void repro_write_json(FILE *f, const struct repro_row *rows, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct repro_row *r = &rows[i];
 		fprintf(f, "{\"table\":");
-		report_json_str(f, r->table);
+		trace_json_str(f, r->table);
 		fprintf(f, ",\"item\":");
-		report_json_str(f, r->item);
+		trace_json_str(f, r->item);
 		fprintf(f, ",\"dims\":");
-		report_json_str(f, r->dims);
+		trace_json_str(f, r->dims);
 		fprintf(f, ",\"batch\":%d,\"epochs\":%d,\"metric\":", r->batch, r->epochs);
-		report_json_str(f, r->metric);
+		trace_json_str(f, r->metric);
 		fprintf(f, ",\"ours\":");
 		json_num(f, r->ours);
 		fprintf(f, ",\"published\":");
@@ -588,11 +588,11 @@ void repro_write_json(FILE *f, const struct repro_row *rows, size_t n)
 		fprintf(f, ",\"ratio\":");
 		json_num(f, repro_ratio(r));
 		fprintf(f, ",\"unit\":");
-		report_json_str(f, r->unit);
+		trace_json_str(f, r->unit);
 		if (r->match >= 0)
 			fprintf(f, ",\"match\":\"%s\"", repro_match_name(r->match));
 		fprintf(f, ",\"note\":");
-		report_json_str(f, r->note);
+		trace_json_str(f, r->note);
 		fprintf(f, "}\n");
 	}
 }
@@ -862,8 +862,7 @@ int repro_main(int argc, char **argv)
 			if (!(out_dir = cli_value("repro", argc, argv, &i)))
 				return 2;
 		} else {
-			fprintf(stderr, "snn repro: unknown option '%s' (see snn repro --help)\n", a);
-			return 2;
+			return cli_reject("repro", a);
 		}
 	}
 

@@ -172,12 +172,8 @@ static int parse(struct opts *o, int argc, char **argv)
 	o->bw_text = DEFAULT_BANDWIDTH;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
-		int r = cli_parse_run_flag("sweep", &o->run, argc, argv, &i);
+		int r = netrun_parse_flag("sweep", &o->nf, &o->run, argc, argv, &i);
 		if (r < 0)
-			return 2;
-		if (r > 0)
-			continue;
-		if ((r = netrun_parse_flag("sweep", &o->nf, argc, argv, &i)) < 0)
 			return 2;
 		if (r > 0)
 			continue;
@@ -196,9 +192,7 @@ static int parse(struct opts *o, int argc, char **argv)
 			if (!(o->tsv_path = cli_value("sweep", argc, argv, &i)))
 				return 2;
 		} else {
-			fprintf(stderr, "snn sweep: %s '%s' (see snn sweep --help)\n",
-			        a[0] == '-' ? "unknown option" : "unexpected argument", a);
-			return 2;
+			return cli_reject("sweep", a);
 		}
 	}
 	if (parse_range("--latency", "lat", o->lat_text, DEFAULT_LAT_POINTS, &o->lat) < 0 ||
@@ -342,11 +336,11 @@ static void json_points(const struct opts *o, const struct nn_net *net,
 			int left = b > 0 && pts[a * o->bw.n + b - 1].bound != p->bound;
 			int above = a > 0 && pts[(a - 1) * o->bw.n + b].bound != p->bound;
 			printf("{\"net\":");
-			report_json_str(stdout, net->name);
+			trace_json_str(stdout, net->name);
 			printf(",\"batch\":%llu,\"mode\":\"%s\",\"iters\":%zu,\"run_network\":",
 			       (unsigned long long)o->nf.batch, o->nf.train ? "train" : "infer",
 			       r->iters);
-			report_json_str(stdout, o->run.network);
+			trace_json_str(stdout, o->run.network);
 			printf(",\"latency_ms\":%.9g,\"bandwidth_MBps\":",
 			       (double)p->latency_ns / 1e6);
 			if (p->bandwidth_Bps > 0)

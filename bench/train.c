@@ -962,13 +962,8 @@ static int train_parse(struct train_opts *o, struct cli_run *run, int argc, char
 			    cli_parse_u64(cmd, "--test-limit", v, 0, UINT32_MAX, &o->test_limit) <
 			        0)
 				return 2;
-		} else if (a[0] == '-') {
-			fprintf(stderr, "snn train: unknown option '%s' (see snn train --help)\n",
-			        a);
-			return 2;
 		} else {
-			fprintf(stderr, "snn train: unexpected argument '%s'\n", a);
-			return 2;
+			return cli_reject("train", a);
 		}
 	}
 	if (!o->net_name) {
@@ -2177,7 +2172,7 @@ int train_main(int argc, char **argv)
 	if (o.json) {
 		double last_test = n_done ? results[n_done - 1].test_accuracy : -1;
 		printf("{\"net\":");
-		report_json_str(stdout, net.name);
+		trace_json_str(stdout, net.name);
 		printf(",\"mode\":\"%s\",\"epochs\":%" PRIu64 ",\"first_epoch\":%u,\"batch\":%zu"
 		       ",\"lr\":%.17g,\"lr_text\":\"%s\",\"lr_decay\":[",
 		       mode_names[o.mode], o.epochs, first_epoch, batch,
@@ -2194,19 +2189,19 @@ int train_main(int argc, char **argv)
 		       n_done * n_iter * batch, n_train, n_test, n_done * n_iter, now_s() - t0);
 		if (secure) {
 			printf("\"sim_s\":%.3f,\"network\":", total.sim_s);
-			report_json_str(stdout, run.network);
+			trace_json_str(stdout, run.network);
 			printf(",\"bytes\":%" PRIu64 ",", total.bytes);
 		} else {
 			printf("\"sim_s\":null,\"network\":null,\"bytes\":null,");
 		}
 		printf("\"seed\":%" PRIu64 ",\"save\":", seed);
 		if (secure)
-			report_json_str(stdout, save);
+			trace_json_str(stdout, save);
 		else
 			printf("null");
 		printf(",\"curve\":");
 		if (curve.path[0])
-			report_json_str(stdout, curve.path);
+			trace_json_str(stdout, curve.path);
 		else
 			printf("null");
 		printf(",\"per_epoch\":[");
@@ -2232,7 +2227,7 @@ int train_main(int argc, char **argv)
 				for (size_t i = 0; i < er->n_shadow; i++) {
 					const struct shadow_layer *sl = &er->shadow[i];
 					printf("%s{\"layer\":%zu,\"kind\":", i ? "," : "", i + 1);
-					report_json_str(stdout, sl->text);
+					trace_json_str(stdout, sl->text);
 					printf(",\"act_max\":%.9g,\"act_twin\":%.9g,"
 					       "\"act_same_weights\":%.9g",
 					       sl->act_max, sl->act_twin, sl->act_same);
@@ -2402,8 +2397,7 @@ int train_infer_main(int argc, char **argv)
 			images[n_images++] = v;
 			image_mode = 1;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "snn infer: unknown option '%s' (see snn infer --help)\n",
-			        a);
+			cli_reject("infer", a);
 			goto usage_error;
 		} else if (image_mode) {
 			images[n_images++] = a;
@@ -2587,9 +2581,9 @@ int train_infer_main(int argc, char **argv)
 	    cost.wall_s, cost.sim_s, run.network, tb, cost.cpu_s[0], cost.cpu_s[1], cost.cpu_s[2]);
 	if (json) {
 		printf("{\"net\":");
-		report_json_str(stdout, net.name);
+		trace_json_str(stdout, net.name);
 		printf(",\"model\":");
-		report_json_str(stdout, model_spec);
+		trace_json_str(stdout, model_spec);
 		printf(",\"model_epochs\":%" PRIu64 ",\"frac_bits\":%u,\"batch\":%" PRIu64 ",",
 		       info.epochs, frac, batch);
 		if (image_mode)
@@ -2598,14 +2592,14 @@ int train_infer_main(int argc, char **argv)
 			printf("\"test_accuracy\":%.6f,", (double)correct / (double)n);
 		printf("\"images\":%zu,\"wall_s\":%.3f,\"sim_s\":%.3f,\"network\":", n, cost.wall_s,
 		       cost.sim_s);
-		report_json_str(stdout, run.network);
+		trace_json_str(stdout, run.network);
 		printf(",\"bytes\":%" PRIu64 ",\"cpu_s\":[%.3f,%.3f,%.3f],\"confusion\":",
 		       cost.bytes, cost.cpu_s[0], cost.cpu_s[1], cost.cpu_s[2]);
 		if (image_mode) {
 			printf("null,\"predictions\":[");
 			for (size_t k = 0; k < n; k++) {
 				printf("%s{\"file\":", k ? "," : "");
-				report_json_str(stdout, images[k]);
+				trace_json_str(stdout, images[k]);
 				if (pred[k] < NN_MNIST_CLASSES)
 					printf(",\"class\":%u}", pred[k]);
 				else

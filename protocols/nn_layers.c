@@ -446,7 +446,8 @@ const char *const nn_grad_names[] = {
 
 const char *nn_grad_name(int grad)
 {
-	return grad >= NN_GRAD_PAPER && grad <= NN_GRAD_CE_RY ? nn_grad_names[grad] : NULL;
+	int n = (int)(sizeof(nn_grad_names) / sizeof(nn_grad_names[0])) - 1; /* without the NULL */
+	return grad >= 0 && grad < n ? nn_grad_names[grad] : NULL;
 }
 
 /* p_y = Σ_k y_k·p_k per example: one product of B·K (scratch t), then local

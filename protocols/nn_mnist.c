@@ -9,7 +9,6 @@
 #include "nn_mnist.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,31 +21,12 @@
 #define CHUNK_BYTES       ((size_t)1 << 24) /* fread size: 3 calls for the 47 MB train images */
 #define IMAGE_HEAD_BYTES  4096              /* nn_mnist_load_image reads this much at most */
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
 /* An open input file and what fstat told us about it. */
 struct input {
 	const char *path; /* as given, for messages */
 	FILE *f;          /* open for reading */
 	long long size;   /* bytes, or -1 when not a regular file */
 };
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...) PRINTF_LIKE(4, 5);
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	if (err && err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -95,16 +75,16 @@ static int open_input(struct input *in, const char *path, char *err, size_t err_
 				hint = " (a .gz copy exists: gunzip it)";
 			free(gz);
 		}
-		return fail(err, err_len, ERROR_IO, "%s: cannot open: %s%s", path, strerror(e),
-		            hint);
+		return error_fmt(err, err_len, ERROR_IO, "%s: cannot open: %s%s", path, strerror(e),
+		                 hint);
 	}
 	struct stat st;
 	if (fstat(fileno(in->f), &st) == 0) {
 		if (S_ISDIR(st.st_mode)) {
 			fclose(in->f);
 			in->f = NULL;
-			return fail(err, err_len, ERROR_IO, "%s: cannot read: %s", path,
-			            strerror(EISDIR));
+			return error_fmt(err, err_len, ERROR_IO, "%s: cannot read: %s", path,
+			                 strerror(EISDIR));
 		}
 		if (S_ISREG(st.st_mode))
 			in->size = (long long)st.st_size;
@@ -131,8 +111,8 @@ static int read_some(struct input *in, uint8_t *dst, size_t n, size_t *got, char
 		*got += r;
 		if (r < want) {
 			if (ferror(in->f))
-				return fail(err, err_len, ERROR_IO, "%s: read error: %s", in->path,
-				            strerror(errno ? errno : EIO));
+				return error_fmt(err, err_len, ERROR_IO, "%s: read error: %s",
+				                 in->path, strerror(errno ? errno : EIO));
 			break; /* end of file */
 		}
 	}
@@ -146,11 +126,11 @@ static int read_header(struct input *in, uint8_t *hdr, size_t hdr_bytes, uint32_
 	size_t got;
 	TRY(read_some(in, hdr, hdr_bytes, &got, err, err_len));
 	if (got == 0)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: empty file (0 bytes), expected an %s file", in->path, kind);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: empty file (0 bytes), expected an %s file", in->path, kind);
 	if (got < 4 || be32(hdr) == magic) {
 		if (got < hdr_bytes)
-			return fail(
+			return error_fmt(
 			    err, err_len, ERROR_FORMAT,
 			    "%s: truncated header: the file has %zu bytes, an %s header needs %zu",
 			    in->path, got, kind, hdr_bytes);
@@ -164,9 +144,9 @@ static int read_header(struct input *in, uint8_t *hdr, size_t hdr_bytes, uint32_
 		hint = "; this is an idx3 image file";
 	else if (found >> 16 == 0x1f8b)
 		hint = "; gzip-compressed? gunzip it first";
-	return fail(err, err_len, ERROR_FORMAT,
-	            "%s: not an %s file (magic 0x%08x, expected 0x%08x%s)", in->path, kind,
-	            (unsigned)found, (unsigned)magic, hint);
+	return error_fmt(err, err_len, ERROR_FORMAT,
+	                 "%s: not an %s file (magic 0x%08x, expected 0x%08x%s)", in->path, kind,
+	                 (unsigned)found, (unsigned)magic, hint);
 }
 
 /* Compare the bytes the header promises (want, header included) with the file's size. */
@@ -176,13 +156,15 @@ static int check_size(const struct input *in, size_t want, const char *what, cha
 	if (in->size < 0 || (unsigned long long)in->size == want)
 		return 0;
 	if ((unsigned long long)in->size < want)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: truncated: header says %s (%zu bytes) but the file has %lld bytes",
-		            in->path, what, want, in->size);
-	return fail(err, err_len, ERROR_FORMAT,
-	            "%s: trailing garbage: header says %s (%zu bytes) but the file has %lld bytes "
-	            "(%llu extra)",
-	            in->path, what, want, in->size, (unsigned long long)in->size - want);
+		return error_fmt(
+		    err, err_len, ERROR_FORMAT,
+		    "%s: truncated: header says %s (%zu bytes) but the file has %lld bytes",
+		    in->path, what, want, in->size);
+	return error_fmt(
+	    err, err_len, ERROR_FORMAT,
+	    "%s: trailing garbage: header says %s (%zu bytes) but the file has %lld bytes "
+	    "(%llu extra)",
+	    in->path, what, want, in->size, (unsigned long long)in->size - want);
 }
 
 /* Read body_bytes after a hdr_bytes header into a new buffer, then make sure nothing
@@ -193,8 +175,8 @@ static int read_body(struct input *in, uint8_t **out, size_t hdr_bytes, size_t b
 	size_t cap = in->size >= 0 || body_bytes < CHUNK_BYTES ? body_bytes : CHUNK_BYTES;
 	uint8_t *buf = malloc(cap ? cap : 1);
 	if (!buf)
-		return fail(err, err_len, ERROR_NOMEM, "%s: out of memory for %zu bytes", in->path,
-		            cap);
+		return error_fmt(err, err_len, ERROR_NOMEM, "%s: out of memory for %zu bytes",
+		                 in->path, cap);
 	size_t have = 0;
 	int rc;
 	while (have < body_bytes) {
@@ -202,8 +184,8 @@ static int read_body(struct input *in, uint8_t **out, size_t hdr_bytes, size_t b
 			size_t grown = cap > body_bytes / 2 ? body_bytes : 2 * cap;
 			uint8_t *p = realloc(buf, grown);
 			if (!p) {
-				rc = fail(err, err_len, ERROR_NOMEM,
-				          "%s: out of memory for %zu bytes", in->path, grown);
+				rc = error_fmt(err, err_len, ERROR_NOMEM,
+				               "%s: out of memory for %zu bytes", in->path, grown);
 				goto out_free;
 			}
 			buf = p;
@@ -215,7 +197,7 @@ static int read_body(struct input *in, uint8_t **out, size_t hdr_bytes, size_t b
 			goto out_free;
 		have += got;
 		if (have < cap) {
-			rc = fail(
+			rc = error_fmt(
 			    err, err_len, ERROR_FORMAT,
 			    "%s: truncated: header says %s (%zu bytes) but the file has %zu bytes",
 			    in->path, what, hdr_bytes + body_bytes, hdr_bytes + have);
@@ -224,14 +206,15 @@ static int read_body(struct input *in, uint8_t **out, size_t hdr_bytes, size_t b
 	}
 	/* Also catches a regular file that grew after fstat. */
 	if (fgetc(in->f) != EOF) {
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: trailing garbage: header says %s (%zu bytes) but the file has more",
-		          in->path, what, hdr_bytes + body_bytes);
+		rc = error_fmt(
+		    err, err_len, ERROR_FORMAT,
+		    "%s: trailing garbage: header says %s (%zu bytes) but the file has more",
+		    in->path, what, hdr_bytes + body_bytes);
 		goto out_free;
 	}
 	if (ferror(in->f)) {
-		rc = fail(err, err_len, ERROR_IO, "%s: read error: %s", in->path,
-		          strerror(errno ? errno : EIO));
+		rc = error_fmt(err, err_len, ERROR_IO, "%s: read error: %s", in->path,
+		               strerror(errno ? errno : EIO));
 		goto out_free;
 	}
 	*out = buf;
@@ -250,17 +233,17 @@ static int check_images_header(const struct input *in, const uint8_t *hdr, size_
 	size_t image_bytes, body, total;
 	if (!mul(&image_bytes, rows, cols) || !mul(&body, n32, image_bytes) ||
 	    !add(&total, body, IDX3_HEADER_BYTES))
-		return fail(
+		return error_fmt(
 		    err, err_len, ERROR_FORMAT,
 		    "%s: header says %u images of %ux%u: the size overflows (corrupt header?)",
 		    in->path, (unsigned)n32, (unsigned)rows, (unsigned)cols);
 	if (n32 == 0)
-		return fail(err, err_len, ERROR_FORMAT, "%s: no images (header says n = 0)",
-		            in->path);
+		return error_fmt(err, err_len, ERROR_FORMAT, "%s: no images (header says n = 0)",
+		                 in->path);
 	if (rows != NN_MNIST_ROWS || cols != NN_MNIST_COLS)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: images are %ux%u, this project needs %dx%d", in->path,
-		            (unsigned)rows, (unsigned)cols, NN_MNIST_ROWS, NN_MNIST_COLS);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: images are %ux%u, this project needs %dx%d", in->path,
+		                 (unsigned)rows, (unsigned)cols, NN_MNIST_ROWS, NN_MNIST_COLS);
 	snprintf(what, what_len, "%u images of %ux%u", (unsigned)n32, (unsigned)rows,
 	         (unsigned)cols);
 	TRY(check_size(in, total, what, err, err_len));
@@ -275,12 +258,12 @@ static int check_labels_header(const struct input *in, const uint8_t *hdr, size_
 	uint32_t n32 = be32(hdr + 4);
 	size_t total;
 	if (!add(&total, n32, IDX1_HEADER_BYTES)) /* only where size_t is 32 bits */
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: header says %u labels: the size overflows", in->path,
-		            (unsigned)n32);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: header says %u labels: the size overflows", in->path,
+		                 (unsigned)n32);
 	if (n32 == 0)
-		return fail(err, err_len, ERROR_FORMAT, "%s: no labels (header says n = 0)",
-		            in->path);
+		return error_fmt(err, err_len, ERROR_FORMAT, "%s: no labels (header says n = 0)",
+		                 in->path);
 	snprintf(what, what_len, "%u labels", (unsigned)n32);
 	TRY(check_size(in, total, what, err, err_len));
 	*n = n32;
@@ -291,7 +274,7 @@ int nn_mnist_load(struct nn_mnist *m, const char *images_path, const char *label
                   size_t err_len)
 {
 	if (!m || !images_path || !labels_path)
-		return fail(err, err_len, ERROR_INVAL, "nn_mnist_load: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_mnist_load: NULL argument");
 	memset(m, 0, sizeof(*m));
 	struct input img = {0}, lab = {0};
 	uint8_t ihdr[IDX3_HEADER_BYTES], lhdr[IDX1_HEADER_BYTES];
@@ -321,9 +304,9 @@ int nn_mnist_load(struct nn_mnist *m, const char *images_path, const char *label
 	if (rc < 0)
 		goto out;
 	if (n_images != n_labels) {
-		rc = fail(err, err_len, ERROR_SHAPE,
-		          "count mismatch: %s has %zu images but %s has %zu labels", images_path,
-		          n_images, labels_path, n_labels);
+		rc = error_fmt(err, err_len, ERROR_SHAPE,
+		               "count mismatch: %s has %zu images but %s has %zu labels",
+		               images_path, n_images, labels_path, n_labels);
 		goto out;
 	}
 
@@ -335,9 +318,9 @@ int nn_mnist_load(struct nn_mnist *m, const char *images_path, const char *label
 		goto out;
 	for (size_t i = 0; i < n_labels; i++) {
 		if (labels[i] >= NN_MNIST_CLASSES) {
-			rc = fail(err, err_len, ERROR_RANGE,
-			          "%s: label %u at index %zu (labels must be 0..%d)", labels_path,
-			          (unsigned)labels[i], i, NN_MNIST_CLASSES - 1);
+			rc = error_fmt(err, err_len, ERROR_RANGE,
+			               "%s: label %u at index %zu (labels must be 0..%d)",
+			               labels_path, (unsigned)labels[i], i, NN_MNIST_CLASSES - 1);
 			goto out;
 		}
 	}
@@ -384,22 +367,25 @@ int nn_mnist_load_dir(struct nn_mnist *m, const char *dir, const char *which, ch
                       size_t err_len)
 {
 	if (!m || !dir || !which)
-		return fail(err, err_len, ERROR_INVAL, "nn_mnist_load_dir: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_mnist_load_dir: NULL argument");
 	if (!*dir)
-		return fail(err, err_len, ERROR_INVAL, "nn_mnist_load_dir: empty directory name");
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "nn_mnist_load_dir: empty directory name");
 	const char *stem;
 	if (!strcmp(which, "train"))
 		stem = "train";
 	else if (!strcmp(which, "t10k") || !strcmp(which, "test"))
 		stem = "t10k";
 	else
-		return fail(err, err_len, ERROR_INVAL,
-		            "nn_mnist_load_dir: unknown set '%s' (use train, t10k or test)", which);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "nn_mnist_load_dir: unknown set '%s' (use train, t10k or test)",
+		                 which);
 	char *images = join(dir, stem, "images-idx3-ubyte");
 	char *labels = join(dir, stem, "labels-idx1-ubyte");
 	int rc;
 	if (!images || !labels)
-		rc = fail(err, err_len, ERROR_NOMEM, "%s: out of memory for the file names", dir);
+		rc = error_fmt(err, err_len, ERROR_NOMEM, "%s: out of memory for the file names",
+		               dir);
 	else
 		rc = nn_mnist_load(m, images, labels, err, err_len);
 	free(images);
@@ -457,26 +443,26 @@ static int parse_pgm(uint8_t *pixels, const uint8_t *buf, size_t len, long long 
 	unsigned w, h, maxval;
 	if (!pgm_number(buf, len, &pos, &w) || !pgm_number(buf, len, &pos, &h) ||
 	    !pgm_number(buf, len, &pos, &maxval) || pos >= len || !is_space(buf[pos]))
-		return fail(
+		return error_fmt(
 		    err, err_len, ERROR_FORMAT,
 		    "%s: malformed PGM header (want \"P5 width height maxval\" and one whitespace)",
 		    path);
 	pos++; /* the single whitespace before the pixels */
 	if (w != NN_MNIST_COLS || h != NN_MNIST_ROWS)
-		return fail(err, err_len, ERROR_FORMAT,
-		            "%s: PGM image is %ux%u, this project needs %dx%d", path, w, h,
-		            NN_MNIST_COLS, NN_MNIST_ROWS);
+		return error_fmt(err, err_len, ERROR_FORMAT,
+		                 "%s: PGM image is %ux%u, this project needs %dx%d", path, w, h,
+		                 NN_MNIST_COLS, NN_MNIST_ROWS);
 	if (maxval != 255)
-		return fail(err, err_len, ERROR_FORMAT, "%s: PGM maxval is %u, need 255", path,
-		            maxval);
+		return error_fmt(err, err_len, ERROR_FORMAT, "%s: PGM maxval is %u, need 255", path,
+		                 maxval);
 	size_t want = pos + NN_MNIST_PIXELS;
 	if (total >= 0 && (unsigned long long)total < want)
-		return fail(
+		return error_fmt(
 		    err, err_len, ERROR_FORMAT,
 		    "%s: truncated: PGM header says 28x28 (%zu bytes) but the file has %lld bytes",
 		    path, want, total);
 	if (total < 0 || (unsigned long long)total > want)
-		return fail(
+		return error_fmt(
 		    err, err_len, ERROR_FORMAT,
 		    "%s: trailing garbage: PGM header says 28x28 (%zu bytes) but the file has more",
 		    path, want);
@@ -487,7 +473,7 @@ static int parse_pgm(uint8_t *pixels, const uint8_t *buf, size_t len, long long 
 int nn_mnist_load_image(uint8_t pixels[784], const char *path, char *err, size_t err_len)
 {
 	if (!pixels || !path)
-		return fail(err, err_len, ERROR_INVAL, "nn_mnist_load_image: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_mnist_load_image: NULL argument");
 	struct input in = {0};
 	uint8_t *buf = NULL;
 	int rc = open_input(&in, path, err, err_len);
@@ -495,7 +481,7 @@ int nn_mnist_load_image(uint8_t pixels[784], const char *path, char *err, size_t
 		return rc;
 	buf = malloc(IMAGE_HEAD_BYTES);
 	if (!buf) {
-		rc = fail(err, err_len, ERROR_NOMEM, "%s: out of memory", path);
+		rc = error_fmt(err, err_len, ERROR_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	size_t got;
@@ -514,10 +500,11 @@ int nn_mnist_load_image(uint8_t pixels[784], const char *path, char *err, size_t
 		size_t n, pixel_bytes;
 		char what[96];
 		if (got < IDX3_HEADER_BYTES) {
-			rc = fail(err, err_len, ERROR_FORMAT,
-			          "%s: truncated header: the file has %zu bytes, an idx3 image "
-			          "header needs %d",
-			          path, got, IDX3_HEADER_BYTES);
+			rc =
+			    error_fmt(err, err_len, ERROR_FORMAT,
+			              "%s: truncated header: the file has %zu bytes, an idx3 image "
+			              "header needs %d",
+			              path, got, IDX3_HEADER_BYTES);
 			goto out;
 		}
 		rc = check_images_header(&in, buf, &n, &pixel_bytes, what, sizeof(what), err,
@@ -526,9 +513,9 @@ int nn_mnist_load_image(uint8_t pixels[784], const char *path, char *err, size_t
 			goto out;
 		if (got < IDX3_HEADER_BYTES +
 		              NN_MNIST_PIXELS) { /* only for pipes: check_size knew better */
-			rc = fail(err, err_len, ERROR_FORMAT,
-			          "%s: truncated: header says %s but the file has %zu bytes", path,
-			          what, got);
+			rc = error_fmt(err, err_len, ERROR_FORMAT,
+			               "%s: truncated: header says %s but the file has %zu bytes",
+			               path, what, got);
 			goto out;
 		}
 		memcpy(pixels, buf + IDX3_HEADER_BYTES, NN_MNIST_PIXELS);
@@ -536,24 +523,25 @@ int nn_mnist_load_image(uint8_t pixels[784], const char *path, char *err, size_t
 	} else if (got >= 2 && buf[0] == 'P' && buf[1] == '5') {
 		rc = parse_pgm(pixels, buf, got, total, path, err, err_len);
 	} else if (got == 0) {
-		rc = fail(err, err_len, ERROR_FORMAT, "%s: empty file (0 bytes), expected an image",
-		          path);
+		rc = error_fmt(err, err_len, ERROR_FORMAT,
+		               "%s: empty file (0 bytes), expected an image", path);
 	} else if (got >= 2 && buf[0] == 'P' && buf[1] >= '1' && buf[1] <= '7') {
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: netpbm type P%c is not supported, need binary PGM (P5)", path,
-		          buf[1]);
+		rc = error_fmt(err, err_len, ERROR_FORMAT,
+		               "%s: netpbm type P%c is not supported, need binary PGM (P5)", path,
+		               buf[1]);
 	} else if (got >= 4 && be32(buf) == IDX1_MAGIC) {
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: this is an idx1 label file, not an image", path);
+		rc = error_fmt(err, err_len, ERROR_FORMAT,
+		               "%s: this is an idx1 label file, not an image", path);
 	} else {
 		char size[32];
 		if (total >= 0)
 			snprintf(size, sizeof(size), "%lld bytes", total);
 		else
 			snprintf(size, sizeof(size), "more than %d bytes", IMAGE_HEAD_BYTES);
-		rc = fail(err, err_len, ERROR_FORMAT,
-		          "%s: not an idx3 file, a P5 PGM or a raw %d-byte image (the file has %s)",
-		          path, NN_MNIST_PIXELS, size);
+		rc = error_fmt(
+		    err, err_len, ERROR_FORMAT,
+		    "%s: not an idx3 file, a P5 PGM or a raw %d-byte image (the file has %s)", path,
+		    NN_MNIST_PIXELS, size);
 	}
 out:
 	free(buf);

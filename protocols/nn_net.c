@@ -39,12 +39,6 @@
 #define TOKENS_MAX 8                         /* tokens kept per line (conv uses 7) */
 #define HEAD_LEN   (SHOW_MAX + 48)           /* "line N (text)" */
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
 static const char *const builtin_names[] = {
     "A", "B", "C", "D", "A-bench", "B-bench", "C-bench", "D-bench", NULL,
 };
@@ -119,21 +113,8 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 	return b > UINT64_MAX - a ? UINT64_MAX : a + b;
 }
 
-/* "message" into err (may be NULL). */
-PRINTF_LIKE(4, 5)
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	if (err && err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* "head: message" into err; head names the line (or layer) and its text. */
-PRINTF_LIKE(5, 6)
+SNN_PRINTF_LIKE(5, 6)
 static int fail_at(char *err, size_t err_len, const char *head, int code, const char *fmt, ...)
 {
 	if (err && err_len) {
@@ -397,20 +378,21 @@ int nn_net_check(const struct nn_net *net, char *err, size_t err_len)
 	if (err && err_len)
 		err[0] = '\0';
 	if (!net)
-		return fail(err, err_len, ERROR_INVAL, "nn_net_check: NULL network");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_net_check: NULL network");
 	char head[HEAD_LEN];
 	snprintf(head, sizeof head, "input %zu %zu %zu", net->in_h, net->in_w, net->in_c);
 	TRY(check_input(net, head, err, err_len));
 	if (!net->n_layers)
-		return fail(err, err_len, ERROR_FORMAT, "no layers");
+		return error_fmt(err, err_len, ERROR_FORMAT, "no layers");
 	if (net->n_layers > NN_MAX_LAYERS)
-		return fail(err, err_len, ERROR_RANGE, "%zu layers, more than %d", net->n_layers,
-		            NN_MAX_LAYERS);
+		return error_fmt(err, err_len, ERROR_RANGE, "%zu layers, more than %d",
+		                 net->n_layers, NN_MAX_LAYERS);
 	if (net->output != NN_OUT_ASM && net->output != NN_OUT_ARGMAX && net->output != NN_OUT_NONE)
-		return fail(err, err_len, ERROR_INVAL, "unknown output layer %d", (int)net->output);
+		return error_fmt(err, err_len, ERROR_INVAL, "unknown output layer %d",
+		                 (int)net->output);
 	struct nn_net *re = malloc(sizeof *re); /* the net rebuilt from its parameters */
 	if (!re)
-		return fail(err, err_len, ERROR_NOMEM, "out of memory");
+		return error_fmt(err, err_len, ERROR_NOMEM, "out of memory");
 	memset(re, 0, sizeof *re);
 	re->in_h = net->in_h;
 	re->in_w = net->in_w;
@@ -621,7 +603,7 @@ int nn_net_parse(struct nn_net *net, const char *text, const char *name, char *e
 	if (err && err_len)
 		err[0] = '\0';
 	if (!net || !text)
-		return fail(err, err_len, ERROR_INVAL, "nn_net_parse: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_net_parse: NULL argument");
 	memset(net, 0, sizeof *net);
 	struct parse ps = {.net = net};
 	int line = 0, rc = 0;
@@ -630,7 +612,7 @@ int nn_net_parse(struct nn_net *net, const char *text, const char *name, char *e
 		if (!end)
 			end = p + strlen(p);
 		if (line == INT_MAX) {
-			rc = fail(err, err_len, ERROR_RANGE, "more than %d lines", INT_MAX);
+			rc = error_fmt(err, err_len, ERROR_RANGE, "more than %d lines", INT_MAX);
 			break;
 		}
 		line++;
@@ -663,10 +645,11 @@ int nn_net_parse(struct nn_net *net, const char *text, const char *name, char *e
 		p = *end ? end + 1 : end;
 	}
 	if (!rc && !ps.input_line)
-		rc = fail(err, err_len, ERROR_FORMAT, "empty description: no 'input H W C' line");
+		rc = error_fmt(err, err_len, ERROR_FORMAT,
+		               "empty description: no 'input H W C' line");
 	if (!rc && !net->n_layers)
-		rc = fail(err, err_len, ERROR_FORMAT, "no layers after 'input' (line %d)",
-		          ps.input_line);
+		rc = error_fmt(err, err_len, ERROR_FORMAT, "no layers after 'input' (line %d)",
+		               ps.input_line);
 	if (rc) {
 		memset(net, 0, sizeof *net);
 		return rc;
@@ -687,7 +670,7 @@ int nn_net_builtin(struct nn_net *net, const char *name, char *err, size_t err_l
 	if (err && err_len)
 		err[0] = '\0';
 	if (!net || !name)
-		return fail(err, err_len, ERROR_INVAL, "nn_net_builtin: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_net_builtin: NULL argument");
 	for (size_t i = 0; builtin_names[i]; i++) {
 		if (strcmp(name, builtin_names[i]) != 0)
 			continue;
@@ -699,7 +682,8 @@ int nn_net_builtin(struct nn_net *net, const char *name, char *err, size_t err_l
 	memset(net, 0, sizeof *net);
 	char names[128];
 	list_names(names, sizeof names);
-	return fail(err, err_len, ERROR_INVAL, "unknown network '%s' (built-in: %s)", name, names);
+	return error_fmt(err, err_len, ERROR_INVAL, "unknown network '%s' (built-in: %s)", name,
+	                 names);
 }
 
 int nn_net_load(struct nn_net *net, const char *name_or_path, char *err, size_t err_len)
@@ -707,7 +691,7 @@ int nn_net_load(struct nn_net *net, const char *name_or_path, char *err, size_t 
 	if (err && err_len)
 		err[0] = '\0';
 	if (!net || !name_or_path)
-		return fail(err, err_len, ERROR_INVAL, "nn_net_load: NULL argument");
+		return error_fmt(err, err_len, ERROR_INVAL, "nn_net_load: NULL argument");
 	memset(net, 0, sizeof *net);
 	const char *path = name_or_path;
 	for (size_t i = 0; builtin_names[i]; i++)
@@ -719,29 +703,29 @@ int nn_net_load(struct nn_net *net, const char *name_or_path, char *err, size_t 
 		char names[128];
 		int e = errno;
 		list_names(names, sizeof names);
-		return fail(err, err_len, ERROR_IO,
-		            "cannot read '%s': %s (and it is not a built-in network: %s)", path,
-		            strerror(e), names);
+		return error_fmt(err, err_len, ERROR_IO,
+		                 "cannot read '%s': %s (and it is not a built-in network: %s)",
+		                 path, strerror(e), names);
 	}
 	int rc = 0;
 	char *text = malloc(FILE_MAX + 2); /* FILE_MAX + 1 bytes read at most, then a NUL */
 	if (!text) {
-		rc = fail(err, err_len, ERROR_NOMEM, "'%s': out of memory", path);
+		rc = error_fmt(err, err_len, ERROR_NOMEM, "'%s': out of memory", path);
 		goto out;
 	}
 	size_t n = fread(text, 1, FILE_MAX + 1, f);
 	if (ferror(f)) {
 		int e = errno;
-		rc = fail(err, err_len, ERROR_IO, "cannot read '%s': %s", path, strerror(e));
+		rc = error_fmt(err, err_len, ERROR_IO, "cannot read '%s': %s", path, strerror(e));
 		goto out;
 	}
 	if (n > FILE_MAX) {
-		rc = fail(err, err_len, ERROR_RANGE, "'%s' is larger than %zu KiB", path,
-		          FILE_MAX / 1024);
+		rc = error_fmt(err, err_len, ERROR_RANGE, "'%s' is larger than %zu KiB", path,
+		               FILE_MAX / 1024);
 		goto out;
 	}
 	if (memchr(text, '\0', n)) {
-		rc = fail(err, err_len, ERROR_FORMAT, "'%s' contains a NUL byte", path);
+		rc = error_fmt(err, err_len, ERROR_FORMAT, "'%s' contains a NUL byte", path);
 		goto out;
 	}
 	text[n] = '\0';
@@ -750,7 +734,7 @@ int nn_net_load(struct nn_net *net, const char *name_or_path, char *err, size_t 
 	char msg[256];
 	rc = nn_net_parse(net, text, base, msg, sizeof msg);
 	if (rc)
-		fail(err, err_len, rc, "%s: %s", path, msg);
+		error_fmt(err, err_len, rc, "%s: %s", path, msg);
 out:
 	free(text);
 	fclose(f);
@@ -766,7 +750,7 @@ struct out {
 	size_t pos; /* bytes the full text needs so far (excluding the NUL) */
 };
 
-PRINTF_LIKE(2, 3)
+SNN_PRINTF_LIKE(2, 3)
 static void put(struct out *o, const char *fmt, ...)
 {
 	char dummy[1];

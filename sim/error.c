@@ -1,5 +1,8 @@
 #include "error.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *error_strerror(int code)
 {
 	switch (code) {
@@ -26,4 +29,15 @@ const char *error_name(int code)
 #undef ERROR_NAME
 	}
 	return "UNKNOWN";
+}
+
+int error_fmt(char *err, size_t err_len, int code, const char *fmt, ...)
+{
+	if (err && err_len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, err_len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -27,10 +27,14 @@ enum error_code {
 #undef ERROR_ENUM
 };
 
+#include <stddef.h>
+
 #if defined(__GNUC__)
 #define SNN_MUST_CHECK __attribute__((warn_unused_result))
+#define SNN_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define SNN_MUST_CHECK
+#define SNN_PRINTF_LIKE(fmt, args)
 #endif
 
 /* Human-readable text for a code from ERROR_MAP (or "unknown error"). */
@@ -38,6 +42,10 @@ const char *error_strerror(int code);
 
 /* Short symbolic name ("TIMEOUT") for a code. */
 const char *error_name(int code);
+
+/* Format a message into err (err_len bytes; nothing if err is NULL) and
+ * return code: "return error_fmt(err, err_len, ERROR_IO, "...", ...);". */
+int error_fmt(char *err, size_t err_len, int code, const char *fmt, ...) SNN_PRINTF_LIKE(4, 5);
 
 /* Propagate a negative return code. */
 #define TRY(expr)                                                            \

@@ -7,12 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
-#else
-#define PRINTF_LIKE(fmt, args)
-#endif
-
 /* name, one-way latency in ns, bandwidth in B/s. Presets have no overhead. */
 #define NETMODEL_PRESETS(X)                                                         \
 	X("none", 0, 0.0)                                                           \
@@ -173,19 +167,6 @@ static struct span after(struct span s, size_t i)
 	return i >= s.n ? (struct span){s.p + s.n, 0} : (struct span){s.p + i + 1, s.n - i - 1};
 }
 
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...) PRINTF_LIKE(4, 5);
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	if (err && err_len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* Output that counts the whole length like snprintf, writing what fits. */
 struct out {
 	char *buf;  /* may be NULL when len is 0 */
@@ -193,7 +174,7 @@ struct out {
 	size_t pos; /* length of the whole text so far */
 };
 
-static void emit(struct out *o, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void emit(struct out *o, const char *fmt, ...) SNN_PRINTF_LIKE(2, 3);
 
 static void emit(struct out *o, const char *fmt, ...)
 {
@@ -330,18 +311,18 @@ static int scan_quantity(struct span text, const char *what, const char *help,
 {
 	struct span s = trim(text);
 	if (s.n == 0)
-		return fail(err, err_len, ERROR_INVAL, "%s: missing value (expected %s)", what,
-			    help);
+		return error_fmt(err, err_len, ERROR_INVAL, "%s: missing value (expected %s)", what,
+		                 help);
 	if (s.p[0] == '-')
-		return fail(err, err_len, ERROR_INVAL, "%s '%.*s': negative value (expected %s)",
-			    what, SPAN(s), help);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "%s '%.*s': negative value (expected %s)", what, SPAN(s), help);
 	if (starts_nocase(s, "nan"))
-		return fail(err, err_len, ERROR_INVAL, "%s '%.*s': not a number (expected %s)",
-			    what, SPAN(s), help);
+		return error_fmt(err, err_len, ERROR_INVAL, "%s '%.*s': not a number (expected %s)",
+		                 what, SPAN(s), help);
 	struct span rest = s;
 	if (!scan_decimal(&rest, d))
-		return fail(err, err_len, ERROR_INVAL, "%s '%.*s': not a number (expected %s)",
-			    what, SPAN(s), help);
+		return error_fmt(err, err_len, ERROR_INVAL, "%s '%.*s': not a number (expected %s)",
+		                 what, SPAN(s), help);
 	rest = trim(rest);
 	size_t n = 0;
 	while (n < rest.n && !is_space(rest.p[n]))
@@ -349,9 +330,9 @@ static int scan_quantity(struct span text, const char *what, const char *help,
 	*unit = before(rest, n);
 	struct span tail = trim((struct span){rest.p + n, rest.n - n});
 	if (tail.n > 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "%s '%.*s': unexpected '%.*s' after the unit (expected %s)", what,
-			    SPAN(s), SPAN(tail), help);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "%s '%.*s': unexpected '%.*s' after the unit (expected %s)", what,
+		                 SPAN(s), SPAN(tail), help);
 	return 0;
 }
 
@@ -363,8 +344,9 @@ static int parse_duration(struct span text, const char *what, uint64_t *ns, char
 	TRY(scan_quantity(text, what, DURATION_HELP, &d, &unit, err, err_len));
 	struct span s = trim(text);
 	if (unit.n == 0)
-		return fail(err, err_len, ERROR_INVAL, "%s '%.*s': missing unit (accepted: %s)",
-			    what, SPAN(s), DURATION_UNITS);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "%s '%.*s': missing unit (accepted: %s)", what, SPAN(s),
+		                 DURATION_UNITS);
 	const struct time_unit *u = NULL;
 	for (size_t i = 0; i < N_OF(duration_units) && !u; i++)
 		if (equals(unit, duration_units[i].name))
@@ -372,20 +354,21 @@ static int parse_duration(struct span text, const char *what, uint64_t *ns, char
 	if (!u) {
 		for (size_t i = 0; i < N_OF(duration_units); i++)
 			if (equals_nocase(unit, duration_units[i].name))
-				return fail(err, err_len, ERROR_INVAL,
-					    "%s '%.*s': unknown unit '%.*s' (did you mean '%s'? "
-					    "accepted: %s)",
-					    what, SPAN(s), SPAN(unit), duration_units[i].name,
-					    DURATION_UNITS);
-		return fail(err, err_len, ERROR_INVAL,
-			    "%s '%.*s': unknown unit '%.*s' (accepted: %s)", what, SPAN(s),
-			    SPAN(unit), DURATION_UNITS);
+				return error_fmt(
+				    err, err_len, ERROR_INVAL,
+				    "%s '%.*s': unknown unit '%.*s' (did you mean '%s'? "
+				    "accepted: %s)",
+				    what, SPAN(s), SPAN(unit), duration_units[i].name,
+				    DURATION_UNITS);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "%s '%.*s': unknown unit '%.*s' (accepted: %s)", what, SPAN(s),
+		                 SPAN(unit), DURATION_UNITS);
 	}
 	bool inexact;
 	uint64_t v;
 	if (decimal_to_u64(d, u->pow10_ns, &v, &inexact) < 0)
-		return fail(err, err_len, ERROR_RANGE,
-			    "%s '%.*s': out of range (at most 18446744073 s)", what, SPAN(s));
+		return error_fmt(err, err_len, ERROR_RANGE,
+		                 "%s '%.*s': out of range (at most 18446744073 s)", what, SPAN(s));
 	*ns = v;
 	return 0;
 }
@@ -419,35 +402,36 @@ static int bad_rate_unit(struct span s, struct span unit, const char *what, char
 	/* "bps" in lower case says bits; only its prefix can be wrong ("Kbps") */
 	if (equals_nocase(body, "b/s") || (equals_nocase(body, "bps") && !equals(body, "bps"))) {
 		if (body.p[0] == 'B' && body.p != unit.p && unit.p[0] == 'K')
-			return fail(err, err_len, ERROR_INVAL,
-				    "%s '%.*s': ambiguous unit '%.*s': write kB/s for 1000 B/s "
-				    "or KiB/s for 1024 B/s",
-				    what, SPAN(s), SPAN(unit));
+			return error_fmt(
+			    err, err_len, ERROR_INVAL,
+			    "%s '%.*s': ambiguous unit '%.*s': write kB/s for 1000 B/s "
+			    "or KiB/s for 1024 B/s",
+			    what, SPAN(s), SPAN(unit));
 		bool slash = body.p[1] == '/';
 		if (!slash || body.p[0] == 'b')
-			return fail(err, err_len, ERROR_INVAL,
-				    "%s '%.*s': ambiguous unit '%.*s': write %sB/s for bytes or "
-				    "%s%s for bits",
-				    what, SPAN(s), SPAN(unit), prefix, prefix,
-				    slash ? "bit/s" : "bps");
+			return error_fmt(
+			    err, err_len, ERROR_INVAL,
+			    "%s '%.*s': ambiguous unit '%.*s': write %sB/s for bytes or "
+			    "%s%s for bits",
+			    what, SPAN(s), SPAN(unit), prefix, prefix, slash ? "bit/s" : "bps");
 	}
 	for (size_t i = 0; i < N_OF(rate_units); i++)
 		if (equals_nocase(unit, rate_units[i].name))
-			return fail(err, err_len, ERROR_INVAL,
-				    "%s '%.*s': unknown unit '%.*s' (did you mean '%s'? "
-				    "accepted: %s)",
-				    what, SPAN(s), SPAN(unit), rate_units[i].name, RATE_UNITS);
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "%s '%.*s': unknown unit '%.*s' (did you mean '%s'? "
+			                 "accepted: %s)",
+			                 what, SPAN(s), SPAN(unit), rate_units[i].name, RATE_UNITS);
 	for (size_t i = 0; i < N_OF(rate_units); i++) {
 		const char *name = rate_units[i].name;
 		size_t n = strlen(name);
 		if (n > 2 && strcmp(name + n - 2, "/s") == 0 && unit.n == n - 2 &&
 		    memcmp(unit.p, name, n - 2) == 0)
-			return fail(err, err_len, ERROR_INVAL,
-				    "%s '%.*s': '%.*s' is not a rate: write %s", what, SPAN(s),
-				    SPAN(unit), name);
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "%s '%.*s': '%.*s' is not a rate: write %s", what, SPAN(s),
+			                 SPAN(unit), name);
 	}
-	return fail(err, err_len, ERROR_INVAL, "%s '%.*s': unknown unit '%.*s' (accepted: %s)",
-		    what, SPAN(s), SPAN(unit), RATE_UNITS);
+	return error_fmt(err, err_len, ERROR_INVAL, "%s '%.*s': unknown unit '%.*s' (accepted: %s)",
+	                 what, SPAN(s), SPAN(unit), RATE_UNITS);
 }
 
 static int parse_rate(struct span text, const char *what, double *Bps, char *err,
@@ -462,9 +446,9 @@ static int parse_rate(struct span text, const char *what, double *Bps, char *err
 	struct span unit;
 	TRY(scan_quantity(text, what, RATE_HELP, &d, &unit, err, err_len));
 	if (unit.n == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "%s '%.*s': missing unit (accepted: %s, or inf)", what, SPAN(s),
-			    RATE_UNITS);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "%s '%.*s': missing unit (accepted: %s, or inf)", what, SPAN(s),
+		                 RATE_UNITS);
 	const struct unit *u = NULL;
 	for (size_t i = 0; i < N_OF(rate_units) && !u; i++)
 		if (equals(unit, rate_units[i].name))
@@ -472,9 +456,9 @@ static int parse_rate(struct span text, const char *what, double *Bps, char *err
 	if (!u)
 		return bad_rate_unit(s, unit, what, err, err_len);
 	if (d.m == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "%s '%.*s': must be positive (write inf for unlimited)", what,
-			    SPAN(s));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "%s '%.*s': must be positive (write inf for unlimited)", what,
+		                 SPAN(s));
 	/* m < 2^64 and factor < 2^41, so the product cannot overflow */
 	double v = (double)d.m * u->factor;
 	if (d.exp > 0)
@@ -482,9 +466,9 @@ static int parse_rate(struct span text, const char *what, double *Bps, char *err
 	else if (d.exp < 0)
 		v /= pow10_of(-d.exp);
 	if (isinf(v) || v == 0.0)
-		return fail(err, err_len, ERROR_RANGE,
-			    "%s '%.*s': out of range (a double holds 1e-308 to 1e308 B/s)", what,
-			    SPAN(s));
+		return error_fmt(err, err_len, ERROR_RANGE,
+		                 "%s '%.*s': out of range (a double holds 1e-308 to 1e308 B/s)",
+		                 what, SPAN(s));
 	*Bps = v;
 	return 0;
 }
@@ -497,18 +481,19 @@ static int parse_overhead(struct span text, uint64_t *bytes, char *err, size_t e
 	TRY(scan_quantity(text, "overhead", help, &d, &unit, err, err_len));
 	struct span s = trim(text);
 	if (unit.n > 0 && !equals(unit, "B"))
-		return fail(err, err_len, ERROR_INVAL,
-			    "overhead '%.*s': unknown unit '%.*s' (accepted: B or none)", SPAN(s),
-			    SPAN(unit));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "overhead '%.*s': unknown unit '%.*s' (accepted: B or none)",
+		                 SPAN(s), SPAN(unit));
 	bool inexact;
 	uint64_t v;
 	if (decimal_to_u64(d, 0, &v, &inexact) < 0)
-		return fail(err, err_len, ERROR_RANGE,
-			    "overhead '%.*s': out of range (at most 18446744073709551615)",
-			    SPAN(s));
+		return error_fmt(err, err_len, ERROR_RANGE,
+		                 "overhead '%.*s': out of range (at most 18446744073709551615)",
+		                 SPAN(s));
 	if (inexact)
-		return fail(err, err_len, ERROR_INVAL,
-			    "overhead '%.*s': not a whole number (expected %s)", SPAN(s), help);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "overhead '%.*s': not a whole number (expected %s)", SPAN(s),
+		                 help);
 	*bytes = v;
 	return 0;
 }
@@ -560,33 +545,35 @@ static int parse_key(struct span item, struct keys *k, char *err, size_t err_len
 	size_t eq = find(item, '=');
 	if (eq == item.n) {
 		if (is_key(item))
-			return fail(err, err_len, ERROR_INVAL,
-				    "'%.*s' needs a value: write %.*s=<value>", SPAN(item),
-				    SPAN(item));
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "'%.*s' needs a value: write %.*s=<value>", SPAN(item),
+			                 SPAN(item));
 		if (is_preset(item))
-			return fail(err, err_len, ERROR_INVAL,
-				    "preset '%.*s' must come first, before any key", SPAN(item));
-		return fail(err, err_len, ERROR_INVAL,
-			    "'%.*s' is not key=value (accepted keys: " KEY_LIST ")", SPAN(item));
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "preset '%.*s' must come first, before any key",
+			                 SPAN(item));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "'%.*s' is not key=value (accepted keys: " KEY_LIST ")",
+		                 SPAN(item));
 	}
 	struct span key = trim(before(item, eq));
 	struct span value = after(item, eq);
 	bool dup;
 	if (key.n == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "missing key in '%.*s' (accepted keys: " KEY_LIST ")", SPAN(item));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "missing key in '%.*s' (accepted keys: " KEY_LIST ")", SPAN(item));
 	if (find(key, ':') < key.n)
-		return fail(err, err_len, ERROR_INVAL,
-			    "'%.*s': per-link overrides follow ';' "
-			    "(e.g. 'paper-lan;P0-P2:lat=5ms')",
-			    SPAN(item));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "'%.*s': per-link overrides follow ';' "
+		                 "(e.g. 'paper-lan;P0-P2:lat=5ms')",
+		                 SPAN(item));
 	if (equals(key, "lat") || equals(key, "ping")) {
 		bool ping = key.p[0] == 'p';
 		dup = ping ? k->has_ping : k->has_lat;
 		if (!dup && (k->has_lat || k->has_ping))
-			return fail(err, err_len, ERROR_INVAL,
-				    "'%.*s': lat and ping both set the latency; give one",
-				    SPAN(item));
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "'%.*s': lat and ping both set the latency; give one",
+			                 SPAN(item));
 		if (!dup) {
 			uint64_t ns;
 			TRY(parse_duration(value, ping ? "ping" : "lat", &ns, err, err_len));
@@ -606,13 +593,13 @@ static int parse_key(struct span item, struct keys *k, char *err, size_t err_len
 			TRY(parse_overhead(value, &k->overhead_bytes, err, err_len));
 		k->has_overhead = true;
 	} else {
-		return fail(err, err_len, ERROR_INVAL,
-			    "unknown key '%.*s' in '%.*s' (accepted keys: " KEY_LIST ")", SPAN(key),
-			    SPAN(item));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "unknown key '%.*s' in '%.*s' (accepted keys: " KEY_LIST ")",
+		                 SPAN(key), SPAN(item));
 	}
 	if (dup)
-		return fail(err, err_len, ERROR_INVAL, "key '%.*s' given twice ('%.*s')",
-			    SPAN(key), SPAN(item));
+		return error_fmt(err, err_len, ERROR_INVAL, "key '%.*s' given twice ('%.*s')",
+		                 SPAN(key), SPAN(item));
 	return 0;
 }
 
@@ -624,10 +611,10 @@ static int parse_keys(struct span items, struct span list, struct keys *k, char 
 		size_t comma = find(items, ',');
 		struct span item = trim(before(items, comma));
 		if (item.n == 0)
-			return fail(err, err_len, ERROR_INVAL,
-				    "empty item in '%.*s' (write key=value items separated by "
-				    "',': " KEY_LIST ")",
-				    SPAN(list));
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "empty item in '%.*s' (write key=value items separated by "
+			                 "',': " KEY_LIST ")",
+			                 SPAN(list));
 		TRY(parse_key(item, k, err, err_len));
 		if (comma == items.n)
 			return 0;
@@ -660,23 +647,24 @@ static int parse_base(struct netmodel *m, struct span base, char *err, size_t er
 	struct span items = base;
 	if (find(first, '=') == first.n) {
 		if (find(first, ':') < first.n)
-			return fail(err, err_len, ERROR_INVAL,
-				    "'%.*s': a spec starts with a preset or key=value items, "
-				    "per-link overrides follow ';' (e.g. 'none;P0->P2:bw=1MB/s')",
-				    SPAN(first));
+			return error_fmt(
+			    err, err_len, ERROR_INVAL,
+			    "'%.*s': a spec starts with a preset or key=value items, "
+			    "per-link overrides follow ';' (e.g. 'none;P0->P2:bw=1MB/s')",
+			    SPAN(first));
 		if (is_key(first))
-			return fail(err, err_len, ERROR_INVAL,
-				    "'%.*s' needs a value: write %.*s=<value>", SPAN(first),
-				    SPAN(first));
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "'%.*s' needs a value: write %.*s=<value>", SPAN(first),
+			                 SPAN(first));
 		const struct preset *p = NULL;
 		for (size_t i = 0; i < N_PRESETS && !p; i++)
 			if (equals(first, presets[i].name))
 				p = &presets[i];
 		if (!p)
-			return fail(err, err_len, ERROR_INVAL,
-				    "unknown preset '%.*s' (accepted: " PRESET_LIST
-				    "; or keys " KEY_LIST ")",
-				    SPAN(first));
+			return error_fmt(err, err_len, ERROR_INVAL,
+			                 "unknown preset '%.*s' (accepted: " PRESET_LIST
+			                 "; or keys " KEY_LIST ")",
+			                 SPAN(first));
 		struct keys k = {.has_lat = true,
 				 .has_bw = true,
 				 .has_overhead = true,
@@ -701,25 +689,26 @@ static int parse_party(struct span s, struct span link, int *party, char *err, s
 		*party = s.p[1] - '0';
 		return 0;
 	}
-	return fail(err, err_len, ERROR_INVAL,
-		    "bad party '%.*s' in link '%.*s' (accepted: P0, P1, P2; write Pi-Pj for "
-		    "both directions or Pi->Pj for one)",
-		    SPAN(s), SPAN(link));
+	return error_fmt(err, err_len, ERROR_INVAL,
+	                 "bad party '%.*s' in link '%.*s' (accepted: P0, P1, P2; write Pi-Pj for "
+	                 "both directions or Pi->Pj for one)",
+	                 SPAN(s), SPAN(link));
 }
 
 static int parse_override(struct netmodel *m, struct span section, char *err, size_t err_len)
 {
 	struct span s = trim(section);
 	if (s.n == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "empty per-link override after ';' (write e.g. 'P0-P2:lat=5ms' or "
-			    "'P0->P2:bw=1MB/s')");
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "empty per-link override after ';' (write e.g. 'P0-P2:lat=5ms' or "
+		                 "'P0->P2:bw=1MB/s')");
 	size_t colon = find(s, ':');
 	if (colon == s.n)
-		return fail(err, err_len, ERROR_INVAL,
-			    "per-link override '%.*s' has no ':' (write e.g. 'P0-P2:lat=5ms' or "
-			    "'P0->P2:bw=1MB/s')",
-			    SPAN(s));
+		return error_fmt(
+		    err, err_len, ERROR_INVAL,
+		    "per-link override '%.*s' has no ':' (write e.g. 'P0-P2:lat=5ms' or "
+		    "'P0->P2:bw=1MB/s')",
+		    SPAN(s));
 	struct span link = trim(before(s, colon));
 	struct span items = after(s, colon);
 	bool one_way = false;
@@ -727,21 +716,22 @@ static int parse_override(struct netmodel *m, struct span section, char *err, si
 	if (dash + 1 < link.n && link.p[dash + 1] == '>')
 		one_way = true;
 	if (dash == link.n)
-		return fail(err, err_len, ERROR_INVAL,
-			    "bad link '%.*s' (write Pi-Pj for both directions or Pi->Pj for one; "
-			    "parties: P0, P1, P2)",
-			    SPAN(link));
+		return error_fmt(
+		    err, err_len, ERROR_INVAL,
+		    "bad link '%.*s' (write Pi-Pj for both directions or Pi->Pj for one; "
+		    "parties: P0, P1, P2)",
+		    SPAN(link));
 	int from = 0, to = 0;
 	TRY(parse_party(before(link, dash), link, &from, err, err_len));
 	TRY(parse_party(after(link, dash + one_way), link, &to, err, err_len));
 	if (from == to)
-		return fail(err, err_len, ERROR_INVAL,
-			    "link '%.*s' connects P%d to itself (accepted: two of P0, P1, P2)",
-			    SPAN(link), from);
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "link '%.*s' connects P%d to itself (accepted: two of P0, P1, P2)",
+		                 SPAN(link), from);
 	if (trim(items).n == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "per-link override '%.*s' sets no keys (accepted keys: " KEY_LIST ")",
-			    SPAN(s));
+		return error_fmt(
+		    err, err_len, ERROR_INVAL,
+		    "per-link override '%.*s' sets no keys (accepted keys: " KEY_LIST ")", SPAN(s));
 	struct keys k = {0};
 	TRY(parse_keys(items, trim(items), &k, err, err_len));
 	apply_keys(&k, &m->link[from][to]);
@@ -783,22 +773,22 @@ int netmodel_parse(struct netmodel *m, const char *spec, char *err, size_t err_l
 	if (err && err_len > 0)
 		err[0] = '\0';
 	if (!m || !spec)
-		return fail(err, err_len, ERROR_INVAL, "netmodel_parse: NULL %s",
-			    m ? "spec" : "model");
+		return error_fmt(err, err_len, ERROR_INVAL, "netmodel_parse: NULL %s",
+		                 m ? "spec" : "model");
 	struct span s = trim(span_of(spec));
 	if (s.n == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "empty network spec (accepted: " PRESET_LIST "; or keys " KEY_LIST
-			    ")");
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "empty network spec (accepted: " PRESET_LIST "; or keys " KEY_LIST
+		                 ")");
 	struct netmodel tmp;
 	netmodel_default(&tmp);
 	size_t semi = find(s, ';');
 	struct span base = trim(before(s, semi));
 	if (base.n == 0)
-		return fail(err, err_len, ERROR_INVAL,
-			    "'%.*s': missing preset or keys before ';' (accepted: " PRESET_LIST
-			    "; or keys " KEY_LIST ")",
-			    SPAN(s));
+		return error_fmt(err, err_len, ERROR_INVAL,
+		                 "'%.*s': missing preset or keys before ';' (accepted: " PRESET_LIST
+		                 "; or keys " KEY_LIST ")",
+		                 SPAN(s));
 	int rc = parse_base(&tmp, base, err, err_len);
 	while (rc == 0 && semi < s.n) {
 		s = after(s, semi);

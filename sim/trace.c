@@ -477,7 +477,7 @@ struct writer {
 	size_t n; /* events written */
 };
 
-static void json_str(FILE *f, const char *s)
+void trace_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -536,9 +536,9 @@ static void write_party(struct writer *w, const struct trace *t, int i,
 			trace_scope_path(t, i, e->arg, path, sizeof(path));
 			event_start(w, "B", i, e->t_ns);
 			fprintf(w->f, ",\"name\":");
-			json_str(w->f, name ? name : "?");
+			trace_json_str(w->f, name ? name : "?");
 			fprintf(w->f, ",\"args\":{\"path\":");
-			json_str(w->f, e->arg == 0 ? "total" : path);
+			trace_json_str(w->f, e->arg == 0 ? "total" : path);
 			fprintf(w->f, "}}");
 			depth++;
 			break;
@@ -616,7 +616,7 @@ int trace_write_chrome(const struct trace *t, FILE *f)
 	char net[NETMODEL_TEXT_LEN];
 	netmodel_format(&t->net, net, sizeof(net));
 	fprintf(f, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"network\":");
-	json_str(f, net);
+	trace_json_str(f, net);
 	fprintf(f, ",\"clock\":\"%s\",\"cpu_scale\":%.17g}}\n",
 	        t->clock == SIM_CLOCK_REAL ? "real" : "virtual",
 	        isfinite(t->cpu_scale) ? t->cpu_scale : 0.0);

@@ -141,4 +141,7 @@ void trace_on_send(struct party *p, int to, uint64_t n_bytes, uint32_t round, ui
 void trace_on_recv(struct party *p, int from, uint64_t n_bytes, uint32_t round, uint64_t wait_ns,
                    uint64_t arrival_ns);
 
+/* s as a JSON string literal, with '"', '\\' and control characters escaped. */
+void trace_json_str(FILE *f, const char *s);
+
 #endif
